@@ -1,0 +1,309 @@
+"""Read the TOML configuration once, check it, and turn it into typed settings.
+
+This is the only module that reads the configuration file. Every error names the key
+and what is wrong with it; secrets are read from the environment variable (or file) that
+the configuration names, never from the TOML itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from notify.smtp import Secret, SmtpSettings
+from store.enums import MailboxKind
+
+SECURITY_CHOICES = ("ssl", "starttls", "none")
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\]+$")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreSettings:
+    url: str
+    blob_dir: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailboxSettings:
+    name: str
+    kind: MailboxKind
+    address: str
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    folder: str = "INBOX"
+    poll_seconds: int = 300
+    max_message_bytes: int = 60 * 1024 * 1024
+    fetch_batch: int = 20
+    cafile: Path | None = None
+    deadline: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestSettings:
+    recipients: tuple[str, ...]
+    time: dt.time
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unit:
+    name: str
+    aliases: tuple[str, ...] = ()
+    activity_quota: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySettings:
+    templates_dir: Path | None = None
+    campaign: str = "网聚职工正能量·争做中国好网民"
+    contact: str = "省总工会网络和社会工作部"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The whole configuration, as typed values."""
+
+    path: Path
+    store: StoreSettings
+    smtp: SmtpSettings
+    mailboxes: tuple[MailboxSettings, ...]
+    digest: DigestSettings
+    units: tuple[Unit, ...]
+    replies: ReplySettings = field(default_factory=ReplySettings)
+
+    def mailbox(self, name: str) -> MailboxSettings:
+        for box in self.mailboxes:
+            if box.name == name:
+                return box
+        known = ", ".join(b.name for b in self.mailboxes)
+        raise ConfigError(f"no mailbox named {name!r} in the configuration (known: {known})")
+
+
+class _Table:
+    """A TOML table with its dotted location, for error messages."""
+
+    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+        self.data = data
+        self.where = where
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def _get(self, name: str, types: type | tuple[type, ...], what: str, default: Any) -> Any:
+        if name not in self.data:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self.key(name)}: missing (expected {what})")
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise ConfigError(f"{self.key(name)}: expected {what}, got {value!r}")
+        if not isinstance(value, types):
+            raise ConfigError(f"{self.key(name)}: expected {what}, got {value!r}")
+        return value
+
+    def str(self, name: str, default: Any = None) -> Any:
+        value = self._get(name, str, "a string", default)
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(f"{self.key(name)}: must not be empty")
+        return value
+
+    def int(self, name: str, default: Any = None, *, minimum: int = 0) -> Any:
+        value = self._get(name, int, "an integer", default)
+        if isinstance(value, int) and value < minimum:
+            raise ConfigError(f"{self.key(name)}: must be at least {minimum}, got {value}")
+        return value
+
+    def str_list(self, name: str, default: Any = None) -> Any:
+        value = self._get(name, list, "a list of strings", default)
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str) or not item.strip():
+                    raise ConfigError(f"{self.key(name)}: every item must be a non-empty string, got {item!r}")
+            return tuple(value)
+        return value
+
+    def table(self, name: str, *, required: bool = True) -> _Table:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self.key(name)}: missing table [{self.key(name)}]")
+            return _Table({}, self.key(name))
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.key(name)}: expected a table")
+        return _Table(value, self.key(name))
+
+    def tables(self, name: str) -> list[_Table]:
+        value = self.data.get(name)
+        if value is None:
+            raise ConfigError(f"{self.key(name)}: missing (expected one or more [[{name}]] tables)")
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{self.key(name)}: expected an array of tables [[{name}]]")
+        return [_Table(v, f"{self.key(name)}[{i}]") for i, v in enumerate(value)]
+
+    def unknown(self, allowed: set[str]) -> None:
+        extra = sorted(set(self.data) - allowed)
+        if extra:
+            raise ConfigError(f"{self.key(extra[0])}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+_REQUIRED: Any = object()
+
+
+def _security(table: _Table, default: str) -> str:
+    value = table.str("security", default)
+    if value not in SECURITY_CHOICES:
+        raise ConfigError(f"{table.key('security')}: must be one of {', '.join(SECURITY_CHOICES)}, got {value!r}")
+    return str(value)
+
+
+def _secret(table: _Table, base: Path) -> Secret:
+    env = table.str("password_env", None)
+    file = table.str("password_file", None)
+    if "password" in table.data:
+        raise ConfigError(
+            f"{table.key('password')}: passwords are never read from the configuration file; "
+            "name an environment variable in password_env (or a file in password_file)"
+        )
+    if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+        raise ConfigError(f"{table.key('password_env')}: not a valid environment variable name: {env!r}")
+    return Secret(env=env, file=(base / file) if file else None)
+
+
+def _address(table: _Table, name: str, default: Any = _REQUIRED) -> Any:
+    value = table.str(name, default)
+    if value is not None and not _EMAIL.match(value):
+        raise ConfigError(f"{table.key(name)}: not an email address: {value!r}")
+    return value
+
+
+def _date(table: _Table, name: str) -> dt.date | None:
+    value = table.data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ConfigError(f"{table.key(name)}: expected a date like 2020-08-20, got {value!r}")
+    return value
+
+
+def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
+    """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
+    base = path.parent
+    root = _Table(data, "")
+    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies"})
+
+    st = root.table("store")
+    st.unknown({"url", "blob_dir"})
+    url = st.str("url", _REQUIRED)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        url = "sqlite:///" + str((base / url.removeprefix("sqlite:///")).resolve())
+    store = StoreSettings(url=url, blob_dir=(base / st.str("blob_dir", _REQUIRED)).resolve())
+
+    sm = root.table("smtp")
+    sm.unknown({"host", "port", "security", "username", "password_env", "password_file", "sender",
+                "max_attempts", "retry_seconds", "timeout_seconds", "cafile"})
+    smtp = SmtpSettings(
+        host=sm.str("host", _REQUIRED),
+        port=sm.int("port", _REQUIRED, minimum=1),
+        security=_security(sm, "ssl"),
+        username=sm.str("username", "") if "username" in sm.data else "",
+        password=_secret(sm, base),
+        sender=_address(sm, "sender"),
+        max_attempts=sm.int("max_attempts", 8, minimum=1),
+        retry_seconds=sm.int("retry_seconds", 60, minimum=1),
+        timeout_seconds=float(sm.int("timeout_seconds", 30, minimum=1)),
+        cafile=(base / sm.str("cafile")) if sm.str("cafile", None) else None,
+    )
+
+    allowed_kinds = {k.value for k in MailboxKind}
+    mailboxes: list[MailboxSettings] = []
+    for mb in root.tables("mailboxes"):
+        mb.unknown({"name", "kind", "address", "host", "port", "security", "username", "password_env",
+                    "password_file", "folder", "poll_seconds", "max_message_bytes", "fetch_batch",
+                    "cafile", "deadline"})
+        kind = mb.str("kind", _REQUIRED)
+        if kind not in allowed_kinds:
+            raise ConfigError(f"{mb.key('kind')}: must be one of {', '.join(sorted(allowed_kinds))}, got {kind!r}")
+        name = mb.str("name", _REQUIRED)
+        if any(m.name == name for m in mailboxes):
+            raise ConfigError(f"{mb.key('name')}: the name {name!r} is used twice")
+        cafile = mb.str("cafile", None)
+        mailboxes.append(
+            MailboxSettings(
+                name=name,
+                kind=MailboxKind(kind),
+                address=_address(mb, "address", None) or mb.str("username", _REQUIRED),
+                host=mb.str("host", _REQUIRED),
+                port=mb.int("port", _REQUIRED, minimum=1),
+                security=_security(mb, "ssl"),
+                username=mb.str("username", _REQUIRED),
+                password=_secret(mb, base),
+                folder=mb.str("folder", "INBOX"),
+                poll_seconds=mb.int("poll_seconds", 300, minimum=10),
+                max_message_bytes=mb.int("max_message_bytes", 60 * 1024 * 1024, minimum=1024),
+                fetch_batch=mb.int("fetch_batch", 20, minimum=1),
+                cafile=(base / cafile) if cafile else None,
+                deadline=_date(mb, "deadline"),
+            )
+        )
+
+    dg = root.table("digest")
+    dg.unknown({"recipients", "time"})
+    recipients = dg.str_list("recipients", _REQUIRED)
+    for i, r in enumerate(recipients):
+        if not _EMAIL.match(r):
+            raise ConfigError(f"{dg.key('recipients')}[{i}]: not an email address: {r!r}")
+    raw_time = dg.data.get("time", "07:30")
+    try:
+        digest_time = raw_time if isinstance(raw_time, dt.time) else dt.time.fromisoformat(str(raw_time))
+    except ValueError as exc:
+        raise ConfigError(f"{dg.key('time')}: expected a time like \"07:30\", got {raw_time!r}") from exc
+    digest = DigestSettings(recipients=recipients, time=digest_time)
+
+    units: list[Unit] = []
+    seen: dict[str, str] = {}
+    for un in root.tables("units"):
+        un.unknown({"name", "aliases", "activity_quota"})
+        uname = un.str("name", _REQUIRED)
+        aliases = un.str_list("aliases", ())
+        for label in (uname, *aliases):
+            if label in seen:
+                raise ConfigError(f"{un.key('name')}: {label!r} already names {seen[label]!r}")
+            seen[label] = uname
+        units.append(Unit(name=uname, aliases=aliases, activity_quota=un.int("activity_quota", None)))
+
+    rp = root.table("replies", required=False)
+    rp.unknown({"templates_dir", "campaign", "contact"})
+    tdir = rp.str("templates_dir", None)
+    replies = ReplySettings(
+        templates_dir=(base / tdir) if tdir else None,
+        campaign=rp.str("campaign", ReplySettings.campaign),
+        contact=rp.str("contact", ReplySettings.contact),
+    )
+    return Settings(path=path, store=store, smtp=smtp, mailboxes=tuple(mailboxes), digest=digest,
+                    units=tuple(units), replies=replies)
+
+
+def load(path: Path) -> Settings:
+    """Read and check the configuration file at path."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse(data, path=path.resolve())

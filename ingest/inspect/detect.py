@@ -1,0 +1,229 @@
+"""What a file is by its bytes (libmagic), what its name claims, and how to say both in Chinese."""
+
+from __future__ import annotations
+
+import enum
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import magic
+
+from store.enums import AttachmentKind
+
+
+class Route(enum.Enum):
+    """Which inspector looks further into a file of this type."""
+
+    IMAGE = "image"
+    MEDIA = "media"
+    ZIP = "zip"
+    RAR = "rar"
+    SEVENZIP = "7z"
+    ARCHIVE = "archive"  # an archive format that is recognised but not opened
+    PLAIN = "plain"  # nothing more to measure
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileType:
+    """One row of the type table: everything that follows from the detected MIME type."""
+
+    mime: str
+    kind: AttachmentKind
+    label: str
+    route: Route = Route.PLAIN
+    is_description: bool = False
+
+
+_K = AttachmentKind
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+_EXECUTABLE = "可执行程序"
+
+# (mime, kind, label, route, is_description)
+_TABLE: tuple[tuple[str, AttachmentKind, str, Route, bool], ...] = (
+    ("image/jpeg", _K.PHOTO, "JPEG 图片", Route.IMAGE, False),
+    ("image/png", _K.PHOTO, "PNG 图片", Route.IMAGE, False),
+    ("image/gif", _K.PHOTO, "GIF 图片", Route.IMAGE, False),
+    ("image/webp", _K.PHOTO, "WebP 图片", Route.IMAGE, False),
+    ("image/bmp", _K.PHOTO, "BMP 图片", Route.IMAGE, False),
+    ("image/x-ms-bmp", _K.PHOTO, "BMP 图片", Route.IMAGE, False),
+    ("image/tiff", _K.PHOTO, "TIFF 图片", Route.IMAGE, False),
+    ("image/heic", _K.PHOTO, "HEIC 图片", Route.IMAGE, False),
+    ("image/heif", _K.PHOTO, "HEIF 图片", Route.IMAGE, False),
+    ("image/avif", _K.PHOTO, "AVIF 图片", Route.IMAGE, False),
+    ("image/vnd.adobe.photoshop", _K.PHOTO, "PSD 图片", Route.IMAGE, False),
+    ("image/svg+xml", _K.OTHER, "SVG 矢量图", Route.PLAIN, False),
+    ("video/mp4", _K.VIDEO, "MP4 视频", Route.MEDIA, False),
+    ("video/x-m4v", _K.VIDEO, "M4V 视频", Route.MEDIA, False),
+    ("video/quicktime", _K.VIDEO, "MOV 视频", Route.MEDIA, False),
+    ("video/x-msvideo", _K.VIDEO, "AVI 视频", Route.MEDIA, False),
+    ("video/x-matroska", _K.VIDEO, "MKV 视频", Route.MEDIA, False),
+    ("video/webm", _K.VIDEO, "WebM 视频", Route.MEDIA, False),
+    ("video/x-flv", _K.VIDEO, "FLV 视频", Route.MEDIA, False),
+    ("video/mpeg", _K.VIDEO, "MPEG 视频", Route.MEDIA, False),
+    ("video/mp2t", _K.VIDEO, "TS 视频", Route.MEDIA, False),
+    ("video/3gpp", _K.VIDEO, "3GP 视频", Route.MEDIA, False),
+    ("video/3gpp2", _K.VIDEO, "3G2 视频", Route.MEDIA, False),
+    ("video/x-ms-asf", _K.VIDEO, "WMV 视频", Route.MEDIA, False),
+    ("video/x-ms-wmv", _K.VIDEO, "WMV 视频", Route.MEDIA, False),
+    ("audio/mpeg", _K.AUDIO, "MP3 音频", Route.MEDIA, False),
+    ("audio/x-m4a", _K.AUDIO, "M4A 音频", Route.MEDIA, False),
+    ("audio/mp4", _K.AUDIO, "M4A 音频", Route.MEDIA, False),
+    ("audio/aac", _K.AUDIO, "AAC 音频", Route.MEDIA, False),
+    ("audio/x-hx-aac-adts", _K.AUDIO, "AAC 音频", Route.MEDIA, False),
+    ("audio/x-wav", _K.AUDIO, "WAV 音频", Route.MEDIA, False),
+    ("audio/wav", _K.AUDIO, "WAV 音频", Route.MEDIA, False),
+    ("audio/flac", _K.AUDIO, "FLAC 音频", Route.MEDIA, False),
+    ("audio/x-flac", _K.AUDIO, "FLAC 音频", Route.MEDIA, False),
+    ("audio/ogg", _K.AUDIO, "OGG 音频", Route.MEDIA, False),
+    ("application/ogg", _K.AUDIO, "OGG 音频", Route.MEDIA, False),
+    ("audio/x-ms-wma", _K.AUDIO, "WMA 音频", Route.MEDIA, False),
+    ("audio/amr", _K.AUDIO, "AMR 音频", Route.MEDIA, False),
+    ("audio/x-ape", _K.AUDIO, "APE 音频", Route.MEDIA, False),
+    ("audio/x-aiff", _K.AUDIO, "AIFF 音频", Route.MEDIA, False),
+    ("application/pdf", _K.DOCUMENT, "PDF 文档", Route.PLAIN, True),
+    ("application/msword", _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
+    (_DOCX, _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
+    ("application/vnd.ms-word.document.macroenabled.12", _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
+    ("application/vnd.ms-works", _K.DOCUMENT, "WPS 文档", Route.PLAIN, True),
+    ("application/vnd.oasis.opendocument.text", _K.DOCUMENT, "ODT 文档", Route.PLAIN, True),
+    ("text/rtf", _K.DOCUMENT, "RTF 文档", Route.PLAIN, True),
+    ("application/rtf", _K.DOCUMENT, "RTF 文档", Route.PLAIN, True),
+    ("text/plain", _K.DOCUMENT, "文本文件", Route.PLAIN, True),
+    ("text/csv", _K.DOCUMENT, "CSV 表格", Route.PLAIN, False),
+    ("application/vnd.ms-excel", _K.DOCUMENT, "Excel 表格", Route.PLAIN, False),
+    (_XLSX, _K.DOCUMENT, "Excel 表格", Route.PLAIN, False),
+    ("application/vnd.oasis.opendocument.spreadsheet", _K.DOCUMENT, "ODS 表格", Route.PLAIN, False),
+    ("application/vnd.ms-powerpoint", _K.DOCUMENT, "PowerPoint 演示文稿", Route.PLAIN, False),
+    (_PPTX, _K.DOCUMENT, "PowerPoint 演示文稿", Route.PLAIN, False),
+    ("application/vnd.oasis.opendocument.presentation", _K.DOCUMENT, "ODP 演示文稿", Route.PLAIN, False),
+    ("application/epub+zip", _K.DOCUMENT, "EPUB 电子书", Route.PLAIN, False),
+    ("application/zip", _K.ARCHIVE, "ZIP 压缩包", Route.ZIP, False),
+    ("application/x-rar", _K.ARCHIVE, "RAR 压缩包", Route.RAR, False),
+    ("application/vnd.rar", _K.ARCHIVE, "RAR 压缩包", Route.RAR, False),
+    ("application/x-7z-compressed", _K.ARCHIVE, "7Z 压缩包", Route.SEVENZIP, False),
+    ("application/gzip", _K.ARCHIVE, "GZ 压缩包", Route.ARCHIVE, False),
+    ("application/x-gzip", _K.ARCHIVE, "GZ 压缩包", Route.ARCHIVE, False),
+    ("application/x-tar", _K.ARCHIVE, "TAR 压缩包", Route.ARCHIVE, False),
+    ("application/x-bzip2", _K.ARCHIVE, "BZ2 压缩包", Route.ARCHIVE, False),
+    ("application/x-xz", _K.ARCHIVE, "XZ 压缩包", Route.ARCHIVE, False),
+    ("application/zstd", _K.ARCHIVE, "ZST 压缩包", Route.ARCHIVE, False),
+    ("application/vnd.ms-cab-compressed", _K.ARCHIVE, "CAB 压缩包", Route.ARCHIVE, False),
+    ("application/x-lzh-compressed", _K.ARCHIVE, "LZH 压缩包", Route.ARCHIVE, False),
+    ("application/x-executable", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-pie-executable", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-sharedlib", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-dosexec", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/vnd.microsoft.portable-executable", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-msdownload", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-mach-binary", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
+    ("application/x-msi", _K.OTHER, "Windows 安装程序", Route.PLAIN, False),
+    ("application/java-archive", _K.OTHER, "Java 程序", Route.PLAIN, False),
+    ("application/vnd.android.package-archive", _K.OTHER, "安卓安装包", Route.PLAIN, False),
+    ("text/x-shellscript", _K.OTHER, "脚本文件", Route.PLAIN, False),
+    ("text/x-msdos-batch", _K.OTHER, "脚本文件", Route.PLAIN, False),
+    ("text/x-script.python", _K.OTHER, "脚本文件", Route.PLAIN, False),
+    ("text/html", _K.OTHER, "网页文件", Route.PLAIN, False),
+    ("application/x-iso9660-image", _K.OTHER, "光盘镜像", Route.PLAIN, False),
+    ("application/x-empty", _K.OTHER, "空文件", Route.PLAIN, False),
+    ("inode/x-empty", _K.OTHER, "空文件", Route.PLAIN, False),
+)
+_BY_MIME = {
+    mime: FileType(mime=mime, kind=kind, label=label, route=route, is_description=desc)
+    for mime, kind, label, route, desc in _TABLE
+}
+# OLE2 compound files that libmagic does not name more precisely: the description says who made it.
+_OLE = {"application/cdfv2", "application/vnd.ms-office", "application/x-ole-storage"}
+
+_EXTENSIONS: dict[AttachmentKind, frozenset[str]] = {
+    _K.PHOTO: frozenset(
+        "jpg jpeg jpe jfif png gif webp bmp tif tiff heic heif avif psd".split()
+    ),
+    _K.VIDEO: frozenset("mp4 m4v mov qt avi mkv webm flv f4v mpg mpeg ts mts m2ts 3gp 3g2 wmv asf vob".split()),
+    _K.AUDIO: frozenset("mp3 m4a aac wav flac ogg oga opus wma amr ape aif aiff".split()),
+    _K.DOCUMENT: frozenset("doc docx docm wps odt rtf txt pdf xls xlsx et ods csv ppt pptx dps odp".split()),
+    _K.ARCHIVE: frozenset("zip rar 7z gz tgz tar bz2 xz zst cab lzh".split()),
+}
+KIND_NOUNS = {
+    _K.PHOTO: "图片",
+    _K.VIDEO: "视频",
+    _K.AUDIO: "音频",
+    _K.DOCUMENT: "文档",
+    _K.ARCHIVE: "压缩包",
+    _K.OTHER: "文件",
+}
+
+
+def sniff(path: Path) -> tuple[str, str]:
+    """The MIME type and libmagic's human description of a file's content."""
+    try:
+        mime = str(magic.from_file(str(path), mime=True))
+        description = str(magic.from_file(str(path)))
+    except magic.MagicException:  # libmagic could not read it at all: treat as unknown bytes
+        return "application/octet-stream", ""
+    return mime.lower(), description
+
+
+def classify(path: Path, mime: str, description: str) -> FileType:
+    """The table row for a file, refining what libmagic leaves generic (zip-based and OLE documents)."""
+    if mime == "application/zip":
+        mime = _office_zip_mime(path) or mime
+    if mime in _OLE:
+        return _ole_type(mime, description)
+    known = _BY_MIME.get(mime)
+    if known is not None:
+        return known
+    family, _, subtype = mime.partition("/")
+    if family == "image":
+        return FileType(mime=mime, kind=_K.PHOTO, label=f"{subtype.upper()} 图片", route=Route.IMAGE)
+    if family == "video":
+        return FileType(mime=mime, kind=_K.VIDEO, label="视频", route=Route.MEDIA)
+    if family == "audio":
+        return FileType(mime=mime, kind=_K.AUDIO, label="音频", route=Route.MEDIA)
+    if family == "text":
+        return FileType(mime=mime, kind=_K.DOCUMENT, label="文本文件")
+    return FileType(mime=mime, kind=_K.OTHER, label="未知格式的文件")
+
+
+def _ole_type(mime: str, description: str) -> FileType:
+    if "WPS" in description or "Kingsoft" in description:
+        return FileType(mime=mime, kind=_K.DOCUMENT, label="WPS 文档", is_description=True)
+    for needle, known in (("Word", "application/msword"), ("Excel", "application/vnd.ms-excel"),
+                          ("PowerPoint", "application/vnd.ms-powerpoint")):
+        if needle in description:
+            return _BY_MIME[known]
+    return FileType(mime=mime, kind=_K.DOCUMENT, label="Office 文档")
+
+
+def _office_zip_mime(path: Path) -> str | None:
+    """Office Open XML and OpenDocument files are zips; libmagic misses some (entry order varies)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "[Content_Types].xml" in names:
+                for part, mime in (("word/document.xml", _DOCX), ("xl/workbook.xml", _XLSX),
+                                   ("ppt/presentation.xml", _PPTX)):
+                    if part in names:
+                        return mime
+            if "mimetype" in names and zf.getinfo("mimetype").file_size < 100:
+                declared = zf.read("mimetype").decode("ascii", "replace").strip()
+                if declared.startswith("application/vnd.oasis.opendocument.") or declared == "application/epub+zip":
+                    return declared
+    except Exception:  # any damage: the archive inspector judges it later
+        return None
+    return None
+
+
+def expected_kind(filename: str) -> AttachmentKind | None:
+    """The kind a file name's extension promises, or None when the extension promises nothing known."""
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower().lstrip(".")
+    for kind, extensions in _EXTENSIONS.items():
+        if suffix in extensions:
+            return kind
+    return None
+
+
+def mismatch_problem(filename: str, expected: AttachmentKind, label: str) -> str:
+    return f"文件“{filename}”不是{KIND_NOUNS[expected]}（实际为{label}）"

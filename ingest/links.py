@@ -1,0 +1,59 @@
+"""Find QQ Mail and NetEase large-attachment (超大附件) download links in a message body."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_URL = re.compile(
+    r"https?://(?:[\w-]+\.)*(?:mail\.qq\.com/cgi-bin/ftnExs_download|wx\.mail\.qq\.com/ftn/download"
+    r"|mail\.qq\.com/ftn/download|mail\.163\.com/large-attachment-download|mail\.126\.com/large-attachment-download"
+    r"|fs\.163\.com|fs\.126\.com|dashi\.163\.com/html/cloud-attachment-download)[^\s\"'<>）)]*",
+    re.I,
+)
+_ENTRY = re.compile(
+    r"(?P<name>[^\s()（）<>\"]{1,200}?\.[A-Za-z0-9]{1,8})\s*[(（]\s*(?P<size>[\d.]+\s*[KMGT]i?B?)\s*"
+    r"(?:[,，]\s*(?P<expires>[^)）]{1,60}?)\s*(?:到期|过期))?\s*[)）]",
+    re.I,
+)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LargeLink:
+    url: str
+    filename: str | None
+    size: str | None
+    expires: str | None
+    provider: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _provider(url: str) -> str:
+    return "QQ邮箱" if "qq.com" in url.lower() else "网易邮箱"
+
+
+def find_links(text: str, html: str) -> list[LargeLink]:
+    """Every large-attachment link once, with the file name, size and expiry written before it."""
+    plain_html = htmllib.unescape(_TAGS.sub(lambda m: " " + m.group(0) + " ", html))
+    found: dict[str, LargeLink] = {}
+    for source in (text, plain_html):
+        for match in _URL.finditer(source):
+            url = htmllib.unescape(match.group(0)).rstrip(".,;")
+            if url in found:
+                continue
+            before = _TAGS.sub(" ", source[max(0, match.start() - 600) : match.start()])
+            entries = list(_ENTRY.finditer(before))
+            entry = entries[-1] if entries else None
+            found[url] = LargeLink(
+                url=url,
+                filename=entry.group("name") if entry else None,
+                size=entry.group("size").replace(" ", "") if entry else None,
+                expires=(entry.group("expires") or None) if entry else None,
+                provider=_provider(url),
+            )
+    return list(found.values())

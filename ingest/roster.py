@@ -1,0 +1,81 @@
+"""The roster of units: exact matching of what a sender typed, and the closest names when it fails."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.config import Unit
+
+_NOISE = re.compile(r"[\s+＋·・\-_、,，.。:：;；\"'“”‘’()（）\[\]【】「」『』<>《》〈〉]+")
+
+
+def key(text: str) -> str:
+    """The form names are compared in: NFKC, no spaces, brackets or joiners."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Roster:
+    units: tuple[Unit, ...]
+
+    def _labels(self) -> list[tuple[str, Unit]]:
+        return [(key(label), unit) for unit in self.units for label in (unit.name, *unit.aliases)]
+
+    def match(self, text: str) -> Unit | None:
+        """The unit whose name or alias is exactly text (compared by key), else None."""
+        k = key(text)
+        for label, unit in self._labels():
+            if label == k:
+                return unit
+        return None
+
+    def prefix(self, text: str) -> tuple[Unit, str] | None:
+        """The unit whose name or alias starts text (longest wins) and the rest of text."""
+        best: tuple[int, Unit] | None = None
+        norm = unicodedata.normalize("NFKC", text)
+        squeezed = _NOISE.sub("", norm)
+        for label, unit in self._labels():
+            if label and squeezed.lower().startswith(label) and (best is None or len(label) > best[0]):
+                best = (len(label), unit)
+        if best is None:
+            return None
+        # find where the label ends in the original (un-squeezed) text
+        consumed = 0
+        for i, ch in enumerate(norm):
+            if not _NOISE.fullmatch(ch):
+                consumed += 1
+            if consumed == best[0]:
+                return best[1], norm[i + 1 :]
+        return best[1], ""
+
+    def find_inside(self, text: str) -> Unit | None:
+        """A unit named anywhere in text (longest label wins), for suggestions."""
+        k = key(text)
+        hits = [(len(label), unit) for label, unit in self._labels() if label and label in k]
+        return max(hits, key=lambda h: h[0])[1] if hits else None
+
+    def closest(self, text: str, *, limit: int = 3) -> list[str]:
+        """Roster names closest to text, best first; never empty when the roster is not."""
+        k = key(text)
+        scores: dict[str, float] = {}
+        for label, unit in self._labels():
+            ratio = difflib.SequenceMatcher(None, k, label).ratio()
+            if label and k and (label in k or k in label):
+                ratio = max(ratio, 0.8)
+            scores[unit.name] = max(scores.get(unit.name, 0.0), ratio)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.order(kv[0])))
+        return [name for name, _ in ranked[:limit]]
+
+    def order(self, name: str) -> int:
+        for i, unit in enumerate(self.units):
+            if unit.name == name:
+                return i
+        return len(self.units)
+
+    @property
+    def names(self) -> Sequence[str]:
+        return [u.name for u in self.units]

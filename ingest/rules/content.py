@@ -1,0 +1,101 @@
+"""What a submission must contain, per mailbox kind: photos and a description for reports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ingest.rules import Problem
+from store.enums import AttachmentKind, MailboxKind
+
+MIN_DESCRIPTION_CHARS = 10
+_BOILERPLATE = re.compile(
+    r"(发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*|-{2,}.*?原始邮件.*$)", re.I | re.S
+)
+_QUOTE = re.compile(r"^(>.*|在 .*写道：|On .* wrote:)$", re.M)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileView:
+    """What the content rules see of one received file."""
+
+    name: str
+    kind: AttachmentKind
+    label: str
+    size: int
+    valid: bool
+    inline: bool = False
+    duplicate: bool = False
+    is_description: bool = False
+    problems: tuple[str, ...] = ()
+    container: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    kind: MailboxKind
+    text: str
+    html: str
+    files: Sequence[FileView] = field(default_factory=tuple)
+
+
+def description_text(sub: Submission) -> str:
+    """The sender's own words: body text (or HTML text), without quotes and client boilerplate."""
+    text = sub.text if sub.text.strip() else _TAGS.sub(" ", sub.html)
+    text = _QUOTE.sub("", text)
+    return _BOILERPLATE.sub("", text).strip()
+
+
+def has_description(sub: Submission) -> bool:
+    meaningful = len(_MEANINGFUL.findall(description_text(sub)))
+    return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
+
+
+def file_problems(sub: Submission) -> list[Problem]:
+    """Every problem found in the files themselves (wrong type, damaged, unsafe archive)."""
+    problems: list[Problem] = []
+    for f in sub.files:
+        for text in f.problems:
+            problems.append(Problem(code="bad-file", text=text,
+                                    fix=f"请检查文件“{f.name}”，换成完好、格式正确的文件后重新发送。"))
+    return problems
+
+
+def check_offline_report(sub: Submission) -> list[Problem]:
+    """A report needs at least one real photo and a short description."""
+    problems = file_problems(sub)
+    photos = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and not f.duplicate]
+    if not photos:
+        dupes = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and f.duplicate]
+        if dupes:
+            problems.append(Problem(code="only-duplicates", text="邮件中的照片此前都已收到过，没有新的活动照片",
+                                    fix="请附上本次线下活动的新照片后重新发送。"))
+        else:
+            problems.append(Problem(code="no-photo", text="邮件中没有活动照片",
+                                    fix="请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。"))
+    if not has_description(sub):
+        problems.append(Problem(
+            code="no-description",
+            text=f"邮件中没有活动的简要说明（正文少于 {MIN_DESCRIPTION_CHARS} 个字，也没有说明文档）",
+            fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，或附上 Word/PDF 说明文档。",
+        ))
+    return problems
+
+
+def check_collection(sub: Submission) -> list[Problem]:
+    """A collection work needs at least one usable file of any accepted kind."""
+    problems = file_problems(sub)
+    usable = [f for f in sub.files if f.valid and not f.duplicate and f.kind is not AttachmentKind.OTHER]
+    if not usable:
+        problems.append(Problem(code="no-work", text="邮件中没有作品文件",
+                                fix="请把作品文件作为附件添加到邮件中后重新发送。"))
+    return problems
+
+
+def check(sub: Submission) -> list[Problem]:
+    if sub.kind is MailboxKind.OFFLINE_ACTIVITY:
+        return check_offline_report(sub)
+    return check_collection(sub)

@@ -1,0 +1,73 @@
+"""The long-running service: APScheduler jobs per mailbox, for replies and for the daily digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import types
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ingest.app import App
+from ingest.config import MailboxSettings
+from ingest.digest import send_digest
+
+log = logging.getLogger(__name__)
+REPLY_SECONDS = 60
+
+
+def _poll_job(app: App, box: MailboxSettings) -> None:
+    try:
+        report = app.poller().poll(box)
+        log.info("%s: fetched %d %s", box.name, report.fetched, report.statuses)
+    except Exception:
+        log.exception("%s: poll failed (recorded; the next poll tries again)", box.name)
+    app.send_replies()
+
+
+def _replies_job(app: App) -> None:
+    try:
+        report = app.send_replies()
+        if report.sent or report.retrying or report.given_up:
+            log.info("replies: %s", report)
+    except Exception:
+        log.exception("sending replies failed")
+
+
+def _digest_job(app: App) -> None:
+    try:
+        send_digest(app, day=dt.date.today())
+    except Exception:
+        log.exception("the daily digest failed; it is tried again at the next start")
+
+
+def build_scheduler(app: App) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    now = dt.datetime.now()
+    for box in app.settings.mailboxes:
+        scheduler.add_job(_poll_job, IntervalTrigger(seconds=box.poll_seconds), args=(app, box),
+                          id=f"poll:{box.name}", name=f"poll {box.name}", next_run_time=now)
+    scheduler.add_job(_replies_job, IntervalTrigger(seconds=REPLY_SECONDS), args=(app,), id="replies")
+    t = app.settings.digest.time
+    scheduler.add_job(_digest_job, CronTrigger(hour=t.hour, minute=t.minute), args=(app,), id="digest")
+    return scheduler
+
+
+def run(app: App) -> None:
+    """Run until SIGTERM or SIGINT; the message in hand is finished before exiting."""
+
+    def _stop(signum: int, frame: types.FrameType | None) -> None:
+        log.info("signal %d: finishing the message in hand, then stopping", signum)
+        app.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    log.info("intake running: %d mailbox(es)", len(app.settings.mailboxes))
+    app.stop.wait()
+    scheduler.shutdown(wait=True)
+    log.info("intake stopped")

@@ -1,0 +1,168 @@
+"""Automatic replies: build the pending row with the verdict, and send pending rows over SMTP later."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from notify.render import Rendered
+from notify.safe import clean_header
+from notify.smtp import SmtpConnection, SmtpSettings
+from store.enums import ReplyKind, ReplyStatus
+from store.models import Message, Reply, utcnow
+
+log = logging.getLogger(__name__)
+
+OWN_HEADER = "X-Mailbox-Intake"
+_MSGID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < > and spaces
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
+LEASE = dt.timedelta(minutes=10)
+
+
+def _ids(value: str | None, *, keep: int) -> str | None:
+    if not value:
+        return None
+    found = _MSGID.findall(value)
+    return " ".join(found[-keep:]) if found else None
+
+
+def new_reply(*, message: Message, kind: ReplyKind, rendered: Rendered, sender: str) -> Reply | None:
+    """A pending reply to message's sender, or None when there is no address we may write to."""
+    recipient = message.sender or ""
+    if not _ADDRESS.match(recipient):
+        return None
+    domain = sender.rpartition("@")[2] or "localhost"
+    in_reply_to = _ids(message.message_id, keep=1)
+    references = _ids(f"{message.references or ''} {message.message_id or ''}", keep=10)
+    return Reply(
+        kind=kind,
+        status=ReplyStatus.PENDING,
+        recipient=recipient,
+        reply_message_id=make_msgid(idstring=f"intake.{kind.value}", domain=domain),
+        in_reply_to=in_reply_to,
+        references=references,
+        subject=clean_header(rendered.subject, max_chars=250),
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )
+
+
+def compose(reply: Reply, *, sender: str, now: dt.datetime | None = None) -> EmailMessage:
+    """The message for a reply row; every header is rebuilt from cleaned values."""
+    if not _ADDRESS.match(reply.recipient):
+        raise ValueError(f"refusing to write to {reply.recipient!r}")
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = reply.recipient
+    msg["Subject"] = clean_header(reply.subject, max_chars=250)
+    msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = _ids(reply.reply_message_id, keep=1) or make_msgid()
+    in_reply_to = _ids(reply.in_reply_to, keep=1)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    references = _ids(reply.references, keep=10)
+    if references:
+        msg["References"] = references
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["Precedence"] = "auto_reply"
+    msg[OWN_HEADER] = reply.kind.value
+    msg.set_content(reply.body_text, charset="utf-8")
+    msg.add_alternative(reply.body_html, subtype="html", charset="utf-8")
+    return msg
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendReport:
+    sent: int
+    retrying: int
+    given_up: int
+
+
+def _claim(sessions: sessionmaker[Session], now: dt.datetime, limit: int) -> list[int]:
+    """Lease due replies so that no other worker sends them at the same time."""
+    claimed: list[int] = []
+    with sessions.begin() as session:
+        due = session.scalars(
+            select(Reply.id)
+            .where(Reply.status == ReplyStatus.PENDING, Reply.next_attempt_at <= now)
+            .order_by(Reply.id)
+            .limit(limit)
+        ).all()
+        for reply_id in due:
+            result = session.execute(
+                update(Reply)
+                .where(Reply.id == reply_id, Reply.status == ReplyStatus.PENDING, Reply.next_attempt_at <= now)
+                .values(next_attempt_at=now + LEASE)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(reply_id)
+    return claimed
+
+
+def send_pending(
+    *,
+    sessions: sessionmaker[Session],
+    settings: SmtpSettings,
+    limit: int = 200,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> SendReport:
+    """Send every due pending reply; an SMTP outage leaves them pending for a later try."""
+    now = clock()
+    claimed = _claim(sessions, now, limit)
+    sent = retrying = given_up = 0
+    if not claimed:
+        return SendReport(sent=0, retrying=0, given_up=0)
+    connection: SmtpConnection | None = None
+    error: str | None = None
+    try:
+        connection = SmtpConnection(settings=settings).__enter__()
+    except (OSError, smtplib.SMTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("SMTP %s:%s unavailable: %s", settings.host, settings.port, error)
+    try:
+        for reply_id in claimed:
+            with sessions.begin() as session:
+                reply = session.get(Reply, reply_id)
+                if reply is None or reply.status is not ReplyStatus.PENDING:
+                    continue
+                problem = error
+                if connection is not None:
+                    try:
+                        connection.send(compose(reply, sender=settings.sender), recipient=reply.recipient)
+                    except smtplib.SMTPRecipientsRefused as exc:
+                        problem = f"recipient refused: {exc.recipients}"
+                        reply.attempts = settings.max_attempts - 1  # permanent: give up now
+                    except (OSError, smtplib.SMTPException) as exc:
+                        problem = f"{type(exc).__name__}: {exc}"
+                reply.attempts += 1
+                if problem is None:
+                    reply.status = ReplyStatus.SENT
+                    reply.sent_at = clock()
+                    reply.last_error = None
+                    sent += 1
+                    log.info("sent %s reply %s to %s", reply.kind.value, reply.reply_message_id, reply.recipient)
+                elif reply.attempts >= settings.max_attempts:
+                    reply.status = ReplyStatus.FAILED
+                    reply.last_error = problem
+                    given_up += 1
+                    log.error("gave up on reply %s after %d attempts: %s", reply.id, reply.attempts, problem)
+                else:
+                    reply.last_error = problem
+                    delay = settings.retry_seconds * 2 ** min(reply.attempts - 1, 10)
+                    reply.next_attempt_at = clock() + dt.timedelta(seconds=delay)
+                    retrying += 1
+    finally:
+        if connection is not None:
+            connection.__exit__(None, None, None)
+    return SendReport(sent=sent, retrying=retrying, given_up=given_up)

@@ -1,0 +1,67 @@
+"""The closed vocabularies the store records: statuses and kinds as enums."""
+
+from __future__ import annotations
+
+import enum
+
+
+class MessageStatus(enum.StrEnum):
+    """Where one fetched message stands."""
+
+    RECEIVED = "received"  # raw bytes stored, not yet judged
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    IGNORED = "ignored"  # auto-replies, bounces, list mail, our own mail: no verdict, no reply
+    FAILED = "failed"  # our fault: an exception, recorded with stage and traceback
+
+
+class Stage(enum.StrEnum):
+    """The pipeline stage in which a failure happened."""
+
+    FETCH = "fetch"
+    STORE = "store"
+    PARSE = "parse"
+    CLASSIFY = "classify"
+    EXTRACT = "extract"
+    VALIDATE = "validate"
+    DECIDE = "decide"
+
+
+class AttachmentKind(enum.StrEnum):
+    """What a file is, judged by its bytes."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    ARCHIVE = "archive"
+    OTHER = "other"
+
+
+class ReplyKind(enum.StrEnum):
+    """Which automatic answer a message gets; at most one of each per message."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    REJECTION = "rejection"
+
+
+class ReplyStatus(enum.StrEnum):
+    """Where one outgoing reply stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the configured attempts
+    SUPPRESSED = "suppressed"  # written but withheld (caps, loop detection)
+
+
+class MailboxKind(enum.StrEnum):
+    """The eight mailboxes of the campaign."""
+
+    OFFLINE_ACTIVITY = "offline-activity"
+    MICRO_VIDEO = "micro-video"
+    RECITATION = "recitation"
+    PHOTOGRAPHY = "photography"
+    SERVICE_PLATFORM = "service-platform"
+    MICRO_FILM = "micro-film"
+    SONG = "song"
+    MICRO_LESSON = "micro-lesson"

@@ -1,0 +1,163 @@
+"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.enums import AttachmentKind, MessageStatus, ReplyKind, ReplyStatus, Stage
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _enum(cls: type[Any], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Message(Base):
+    """One message fetched from a mailbox (or imported from a file)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_messages_mailbox_uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(100), index=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(BigInteger)  # the size the server reported
+    oversize: Mapped[bool] = mapped_column(Boolean, default=False)  # only the header was fetched
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    sender: Mapped[str | None] = mapped_column(String(320), index=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    raw_subject: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(200), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, "message_status"), index=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    large_attachment_links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    activity_count: Mapped[int | None] = mapped_column(Integer)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failure_stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "failure_stage"))
+    failure_traceback: Mapped[str | None] = mapped_column(Text)
+    date_header: Mapped[str | None] = mapped_column(String(200))
+    references: Mapped[str | None] = mapped_column("references_header", Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.position"
+    )
+    replies: Mapped[list[Reply]] = relationship(back_populates="message", cascade="all, delete-orphan")
+
+
+class Attachment(Base):
+    """One file received with a message (or found inside an archive it carried)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("message_id", "position", name="uq_attachments_message_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(Text)  # as sent, decoded
+    display_name: Mapped[str] = mapped_column(String(255))  # safe to show anywhere
+    container: Mapped[str | None] = mapped_column(Text)  # display name of the archive it came from
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[AttachmentKind] = mapped_column(_enum(AttachmentKind, "attachment_kind"))
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Reply(Base):
+    """An automatic answer, written with the verdict and sent afterwards."""
+
+    __tablename__ = "replies"
+    __table_args__ = (UniqueConstraint("message_id", "kind", name="uq_replies_message_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ReplyKind] = mapped_column(_enum(ReplyKind, "reply_kind"))
+    status: Mapped[ReplyStatus] = mapped_column(_enum(ReplyStatus, "reply_status"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    reply_message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    message: Mapped[Message] = relationship(back_populates="replies")
+
+
+class MailboxState(Base):
+    """What the poller knows of one mailbox between runs."""
+
+    __tablename__ = "mailbox_state"
+
+    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_poll_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestRun(Base):
+    """One daily digest: the date is unique, so it goes out once whatever the workers do."""
+
+    __tablename__ = "digests"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[str | None] = mapped_column(String(255))
