@@ -136,9 +136,7 @@ class Dovecot:
         last_error = ""
         for _ in range(_START_ATTEMPTS):
             port, ssl_port = _free_ports(2)
-            server = cls(
-                base_dir=base_dir, users=users, host=HOST, port=port, ssl_port=ssl_port, profile=profile
-            )
+            server = cls(base_dir=base_dir, users=users, host=HOST, port=port, ssl_port=ssl_port, profile=profile)
             server._write_passwd()
             server.conf_path.write_text(server._config(), encoding="utf-8")
             try:
@@ -232,17 +230,17 @@ class Dovecot:
         """A client context that trusts this instance's certificate (valid for 127.0.0.1 and localhost)."""
         return ssl.create_default_context(cafile=str(self.cafile))
 
-    def append(
-        self, user: str, raw: bytes, *, flags: Sequence[str] = (), folder: str = "INBOX"
-    ) -> int | None:
-        """APPEND one message as ``user``; return its UID (from APPENDUID) when the server tells it."""
+    def append(self, user: str, raw: bytes, *, flags: Sequence[str] = (), folder: str = "INBOX") -> int:
+        """APPEND one message as ``user``; return its UID (Dovecot answers with APPENDUID, RFC 4315)."""
         client = self.client(user)
         try:
             response = client.append(folder, raw, flags=tuple(flags))
         finally:
             client.logout()
         uids = _appended_uids(response)
-        return uids[0] if uids else None
+        if len(uids) != 1:
+            raise DovecotError(f"APPEND answered without one APPENDUID: {response!r}")
+        return uids[0]
 
     def append_many(self, user: str, raws: Iterable[bytes], *, folder: str = "INBOX") -> list[int]:
         """APPEND many messages as ``user`` with MULTIAPPEND, 100 per command; return their UIDs.
@@ -258,10 +256,10 @@ class Dovecot:
             for raw in raws:
                 batch.append(raw)
                 if len(batch) == MULTIAPPEND_BATCH:
-                    uids += _appended_uids(multiappend(client, folder, batch))
+                    uids += _checked_uids(multiappend(client, folder, batch), len(batch))
                     batch = []
             if batch:
-                uids += _appended_uids(multiappend(client, folder, batch))
+                uids += _checked_uids(multiappend(client, folder, batch), len(batch))
         finally:
             client.logout()
         return uids
@@ -311,8 +309,7 @@ class Dovecot:
     def _config(self) -> str:
         folders = COREMAIL_FOLDERS if self.profile == "coremail" else STANDARD_FOLDERS
         mailboxes = "".join(
-            f'  mailbox "{name}" {{\n    special_use = {use}\n    auto = subscribe\n  }}\n'
-            for name, use in folders
+            f'  mailbox "{name}" {{\n    special_use = {use}\n    auto = subscribe\n  }}\n' for name, use in folders
         )
         capability = (
             f"imap_capability = {COREMAIL_CAPABILITY}\nimap_id_send = {COREMAIL_ID}\n"
@@ -389,9 +386,7 @@ service imap-login {{
             errors.seek(0)
             said = errors.read().decode("utf-8", errors="replace").strip()
         if result.returncode != 0:
-            raise DovecotError(
-                f"dovecot -c {self.conf_path} exited {result.returncode}: {said}\n{self.log_text()}"
-            )
+            raise DovecotError(f"dovecot -c {self.conf_path} exited {result.returncode}: {said}\n{self.log_text()}")
         deadline = time.monotonic() + 15.0
         pending = [self.port, self.ssl_port]
         while pending:
@@ -417,6 +412,13 @@ def _appended_uids(response: object) -> list[int]:
     for part in match.group(1).split(b","):
         first, _, last = part.partition(b":")
         uids.extend(range(int(first), int(last or first) + 1))
+    return uids
+
+
+def _checked_uids(response: object, count: int) -> list[int]:
+    uids = _appended_uids(response)
+    if len(uids) != count:
+        raise DovecotError(f"MULTIAPPEND of {count} messages answered {response!r}")
     return uids
 
 

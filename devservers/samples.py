@@ -64,7 +64,7 @@ def offline_report(
     if description is None:
         description = (
             f"{when.month}月{max(when.day - 3, 1)}日，{unit}组织开展“网聚职工正能量·争做中国好网民”"
-            f"主题线下活动，参加职工{80 + random.randrange(100)}人。"
+            f"主题线下活动，参加职工{80 + random.randrange(100)}人（联系人：许堃）。"
             + ("现将活动图片及简要说明报送如下，请查收。" if photos else "活动图片稍后补发。")
         )
     images = [(_photo_name(client, when, index), jpeg()) for index in range(photos)]

@@ -165,9 +165,7 @@ class SmtpSink:
         stem = f"{number:04d}"
         envelope = {"mail_from": captured.mail_from, "rcpt_tos": list(captured.rcpt_tos)}
         # The sidecar first, then the message, each renamed into place whole.
-        _write_atomically(
-            self.spool_dir / f"{stem}.json", (json.dumps(envelope, ensure_ascii=False) + "\n").encode()
-        )
+        _write_atomically(self.spool_dir / f"{stem}.json", (json.dumps(envelope, ensure_ascii=False) + "\n").encode())
         _write_atomically(self.spool_dir / f"{stem}.eml", captured.data)
 
 
@@ -186,9 +184,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a sink in the foreground until SIGTERM/SIGINT; see the module docstring."""
-    parser = argparse.ArgumentParser(
-        prog="python -m devservers.smtpsink", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m devservers.smtpsink", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, required=True, help="spool folder for <n>.eml and <n>.json")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     args = parser.parse_args(argv)

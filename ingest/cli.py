@@ -234,7 +234,7 @@ def show(ctx: Context, message_id: int) -> None:
             click.echo(f"{'note':>14}: {clean_text(n, max_chars=300)}")
         for a in m.attachments:
             flag = "ok" if a.valid else "INVALID"
-            click.echo(f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.mime}, {a.size} B, {flag}"
+            click.echo(f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.label}, {a.mime}, {a.size} B, {flag}"
                        f"{', counted' if a.counted else ''}]{' in ' + a.container if a.container else ''}")
             for p in a.problems:
                 click.echo(f"{'':>16}- {clean_text(p, max_chars=300)}")

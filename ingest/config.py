@@ -152,6 +152,11 @@ class _Table:
         return [_Table(v, f"{self.key(name)}[{i}]") for i, v in enumerate(value)]
 
     def unknown(self, allowed: set[str]) -> None:
+        if "password" in self.data and "password_env" in allowed:
+            raise ConfigError(
+                f"{self.key('password')}: passwords are never read from the configuration file; "
+                "name an environment variable in password_env (or a file in password_file)"
+            )
         extra = sorted(set(self.data) - allowed)
         if extra:
             raise ConfigError(f"{self.key(extra[0])}: unknown key (allowed: {', '.join(sorted(allowed))})")

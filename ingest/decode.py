@@ -312,8 +312,9 @@ def _decode_chain(data: bytes, declared: str | None) -> tuple[str, str | None]:
     """Decode ``data`` with the declared codec, else UTF-8, else GB18030, else a lossy choice.
 
     Returns the text and None if a strict decode worked, or the text and a short note on how it was
-    decoded otherwise. A lossy decode with the declared codec, UTF-8 or GB18030 is used when it
-    needs only a few replacement characters (truncated or slightly damaged text); otherwise latin-1.
+    decoded otherwise. A lossy decode (U+FFFD for bad bytes) is used for truncated or slightly
+    damaged text: with the declared codec while at most half the 8-bit bytes are damaged, with UTF-8
+    or GB18030 while at most one in eight is. Anything worse is decoded as latin-1.
     """
     candidates: list[str] = []
     for codec in (declared, "utf-8", _GB_CODEC):
@@ -332,9 +333,11 @@ def _decode_chain(data: bytes, declared: str | None) -> tuple[str, str | None]:
             continue
         # private-use characters are what GB18030 makes of garbage: count them as damage too
         bad = text.count("\ufffd") + len(_PRIVATE_USE.findall(text))
-        if best is None or bad < best[0]:
+        # the declared charset may be half damaged (truncated text); a guessed one only slightly
+        limit = high // 2 if codec == declared else high // 8
+        if bad <= limit and (best is None or bad < best[0]):
             best = (bad, codec, text)
-    if best is not None and best[0] * 8 <= high:
+    if best is not None:
         return best[2], f"decoded as {best[1]} with {best[0]} damaged character(s)"
     return data.decode("latin-1"), "decoded as latin-1"
 
@@ -430,7 +433,7 @@ def _charset_key(label: bytes) -> tuple[str | None, str]:
 
 def _decode_words(data: bytes, defects: _Defects) -> str:
     """Decode a header value (already unfolded) that may mix encoded-words and raw text."""
-    # Segments: (None, literal bytes) or (word index, payload bytes); words carry their charset.
+    # The value as a sequence of pieces: literal runs (decoded together below) and encoded-words.
     literal_runs: list[bytes] = []
     pieces: list[tuple[str, int]] = []  # ("lit", index into literal_runs) or ("ew", index into words)
     words: list[tuple[str | None, str, bytes, bytes]] = []  # codec, key, label, payload bytes
@@ -610,9 +613,7 @@ def _split_charset(value: bytes) -> tuple[str | None, bytes]:
     return (label or None), parts[2]
 
 
-def _decode_extended(
-    single: bytes | None, sections: dict[int, tuple[bytes, bool]], defects: _Defects
-) -> str | None:
+def _decode_extended(single: bytes | None, sections: dict[int, tuple[bytes, bool]], defects: _Defects) -> str | None:
     """Assemble and decode an RFC 2231 value from ``name*`` or ``name*0``, ``name*1*``, ..."""
     if single is not None:
         single_label, text = _split_charset(single)

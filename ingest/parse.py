@@ -97,6 +97,11 @@ def _message_id(value: str | None) -> str | None:
     return value[:900] or None
 
 
+def _printable_raw(value: str) -> str:
+    """A raw header value kept as received: 8-bit bytes shown as escapes, never as surrogates."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def parse_address(value: str) -> tuple[str, str | None]:
     """(display name, address or None) from a decoded From header; the address is checked strictly."""
     pairs = email.utils.getaddresses([value])
@@ -126,9 +131,9 @@ def parse_bytes(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> ParsedMai
     for name, value in msg.raw_items():
         headers.setdefault(name.lower(), []).append(decode_header(value).text)
 
-    raw_subject = msg.get("Subject")
-    raw_subject_text = str(raw_subject) if raw_subject is not None else ""
-    subject = decode_header(raw_subject_text).text if raw_subject is not None else ""
+    raw_subject = next((v for n, v in msg.raw_items() if n.lower() == "subject"), None)
+    raw_subject_text = _printable_raw(raw_subject) if raw_subject is not None else ""
+    subject = decode_header(raw_subject).text if raw_subject is not None else ""
     from_values = headers.get("from", [])
     display, sender = parse_address(from_values[0]) if from_values else ("", None)
 

@@ -29,7 +29,7 @@ from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
 from ingest.kinds import label
 from ingest.links import find_links
-from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_address, parse_bytes
+from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, _printable_raw, parse_address, parse_bytes
 from ingest.roster import Roster
 from ingest.rules import Problem
 from ingest.rules.autoreply import ignore_reason
@@ -206,10 +206,10 @@ class Pipeline:
         for name, value in head.raw_items():
             headers.setdefault(name.lower(), []).append(decode_header(value).text)
         display, sender = parse_address((headers.get("from") or [""])[0])
-        subject_raw = str(head.get("Subject") or "")
+        subject_raw = next((v for n, v in head.raw_items() if n.lower() == "subject"), "")
         return ParsedMail(
             message_id=(headers.get("message-id") or [None])[0], sender=sender, sender_display=display,
-            subject=decode_header(subject_raw).text, raw_subject=subject_raw,
+            subject=decode_header(subject_raw).text, raw_subject=_printable_raw(subject_raw),
             date=(headers.get("date") or [None])[0], in_reply_to=None,
             references=(headers.get("references") or [None])[0], headers=headers,
             content_type=head.get_content_type(), text="", html="", parts=())

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from store.enums import AttachmentKind, MessageStatus, ReplyKind, ReplyStatus, Stage
 
@@ -34,6 +35,39 @@ NAMING = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _clean(value: Any) -> Any:
+    """Text every database accepts: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
+        return value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Text from senders, stored safely."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return _clean(value) if value is not None else None
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON that may hold sender text, stored safely."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _clean(value)
 
 
 def _enum(cls: type[Any], name: str) -> Enum:
@@ -58,23 +92,23 @@ class Message(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger)  # the size the server reported
     oversize: Mapped[bool] = mapped_column(Boolean, default=False)  # only the header was fetched
-    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    sender: Mapped[str | None] = mapped_column(String(320), index=True)
-    subject: Mapped[str | None] = mapped_column(Text)
-    raw_subject: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(CleanText, index=True)
+    sender: Mapped[str | None] = mapped_column(CleanText, index=True)
+    subject: Mapped[str | None] = mapped_column(CleanText)
+    raw_subject: Mapped[str | None] = mapped_column(CleanText)
     unit: Mapped[str | None] = mapped_column(String(200), index=True)
-    title: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(CleanText)
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, "message_status"), index=True)
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
-    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    large_attachment_links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
+    notes: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
+    large_attachment_links: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON, default=list)
     activity_count: Mapped[int | None] = mapped_column(Integer)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     failure_stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "failure_stage"))
-    failure_traceback: Mapped[str | None] = mapped_column(Text)
-    date_header: Mapped[str | None] = mapped_column(String(200))
-    references: Mapped[str | None] = mapped_column("references_header", Text)
+    failure_traceback: Mapped[str | None] = mapped_column(CleanText)
+    date_header: Mapped[str | None] = mapped_column(CleanText)
+    references: Mapped[str | None] = mapped_column("references_header", CleanText)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
@@ -93,9 +127,9 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    filename: Mapped[str | None] = mapped_column(Text)  # as sent, decoded
-    display_name: Mapped[str] = mapped_column(String(255))  # safe to show anywhere
-    container: Mapped[str | None] = mapped_column(Text)  # display name of the archive it came from
+    filename: Mapped[str | None] = mapped_column(CleanText)  # as sent, decoded
+    display_name: Mapped[str] = mapped_column(CleanText)  # safe to show anywhere
+    container: Mapped[str | None] = mapped_column(CleanText)  # display name of the archive it came from
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     mime: Mapped[str] = mapped_column(String(255))
@@ -104,8 +138,8 @@ class Attachment(Base):
     inline: Mapped[bool] = mapped_column(Boolean, default=False)
     valid: Mapped[bool] = mapped_column(Boolean)
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
-    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    problems: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(CleanJSON, default=dict)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
@@ -122,11 +156,11 @@ class Reply(Base):
     status: Mapped[ReplyStatus] = mapped_column(_enum(ReplyStatus, "reply_status"), index=True)
     recipient: Mapped[str] = mapped_column(String(320))
     reply_message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    in_reply_to: Mapped[str | None] = mapped_column(String(998))
-    references: Mapped[str | None] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text)
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(CleanText)
+    references: Mapped[str | None] = mapped_column(CleanText)
+    subject: Mapped[str] = mapped_column(CleanText)
+    body_text: Mapped[str] = mapped_column(CleanText)
+    body_html: Mapped[str] = mapped_column(CleanText)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import py7zr
 from PIL import Image
 
 SECOND = Fraction(1, 1)
+
+
+class Maker(Protocol):
+    """Any factory here that needs nothing but a folder and a file name."""
+
+    def __call__(self, tmp_path: Path, *, name: str) -> Path: ...
 
 
 # --- video and audio (PyAV) -------------------------------------------------------------------
@@ -152,9 +159,7 @@ def make_png(tmp_path: Path, *, name: str = "picture.png", size: tuple[int, int]
     return path
 
 
-def make_pixel_bomb_png(
-    tmp_path: Path, *, name: str = "bomb.png", width: int = 100_000, height: int = 100_000
-) -> Path:
+def make_pixel_bomb_png(tmp_path: Path, *, name: str = "bomb.png", width: int = 100_000, height: int = 100_000) -> Path:
     """A tiny PNG whose header declares an enormous picture: decoding it would need gigabytes."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -379,7 +384,23 @@ def _central_record(name: bytes, data: bytes, offset: int) -> bytes:
     return (
         struct.pack(
             "<4sHHHHHHIIIHHHHHII",
-            b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, len(data), len(data), len(name), 0, 0, 0, 0, 0, offset,
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            0,
+            0,
+            0x21,
+            crc,
+            len(data),
+            len(data),
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
         )
         + name
     )
@@ -435,8 +456,15 @@ def make_rar(tmp_path: Path, *, name: str = "作品.rar", entries: Sequence[RarE
             host_os, attr = 2, 0x10
         fields = struct.pack(
             "<IIBIIBBHI",
-            len(entry.data), len(entry.data), host_os, zlib.crc32(entry.data), dos_time,
-            29, 0x30, len(entry.raw_name), attr,
+            len(entry.data),
+            len(entry.data),
+            host_os,
+            zlib.crc32(entry.data),
+            dos_time,
+            29,
+            0x30,
+            len(entry.raw_name),
+            attr,
         )
         out += _rar_block(0x74, flags, fields + entry.raw_name) + entry.data
     out += _rar_block(0x7B, 0x4000, b"")

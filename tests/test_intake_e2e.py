@@ -60,7 +60,7 @@ def test_good_report_is_accepted_and_acknowledged_once(app: App, deliver: Callab
             assert app.blobs.path(a.sha256).stat().st_size == a.size
     (captured,) = smtp.wait_for(1)
     reply = captured.message()
-    assert captured.rcpt_tos == ["xnzgh@163.com"]
+    assert list(captured.rcpt_tos) == ["xnzgh@163.com"]
     assert reply["To"] == "xnzgh@163.com"
     assert reply["Subject"].startswith("回复：西宁市总工会线下活动汇总")
     assert reply["Auto-Submitted"] == "auto-replied"
@@ -171,7 +171,7 @@ def test_encoded_newline_in_subject_cannot_add_header_or_recipient(
     deliver(b"\r\n".join([*kept, b"Subject: " + word.encode()]) + b"\r\n\r\n" + body)
     _poll(app)
     (captured,) = smtp.wait_for(1)
-    assert captured.rcpt_tos == ["xnzgh@163.com"]
+    assert list(captured.rcpt_tos) == ["xnzgh@163.com"]
     reply = captured.message()
     assert reply["Bcc"] is None and reply["X-Injected"] is None
     head_bytes = captured.data.split(b"\r\n\r\n", 1)[0]

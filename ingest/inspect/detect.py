@@ -134,17 +134,63 @@ _BY_MIME = {
     mime: FileType(mime=mime, kind=kind, label=label, route=route, is_description=desc)
     for mime, kind, label, route, desc in _TABLE
 }
+# Image types that libmagic guesses from weak signatures: when Pillow cannot open them they are
+# most likely not pictures at all, and are not called damaged ones.
+WEAK_IMAGE_MIMES = frozenset({"image/x-tga", "image/x-icon", "image/vnd.microsoft.icon", "image/x-pcx"})
+UNKNOWN_LABEL = "未知格式的文件"
 # OLE2 compound files that libmagic does not name more precisely: the description says who made it.
 _OLE = {"application/cdfv2", "application/vnd.ms-office", "application/x-ole-storage"}
 
 _EXTENSIONS: dict[AttachmentKind, frozenset[str]] = {
     _K.PHOTO: frozenset(
-        "jpg jpeg jpe jfif png gif webp bmp tif tiff heic heif avif psd".split()
+        {"jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd"}
     ),
-    _K.VIDEO: frozenset("mp4 m4v mov qt avi mkv webm flv f4v mpg mpeg ts mts m2ts 3gp 3g2 wmv asf vob".split()),
-    _K.AUDIO: frozenset("mp3 m4a aac wav flac ogg oga opus wma amr ape aif aiff".split()),
-    _K.DOCUMENT: frozenset("doc docx docm wps odt rtf txt pdf xls xlsx et ods csv ppt pptx dps odp".split()),
-    _K.ARCHIVE: frozenset("zip rar 7z gz tgz tar bz2 xz zst cab lzh".split()),
+    _K.VIDEO: frozenset(
+        {
+            "mp4",
+            "m4v",
+            "mov",
+            "qt",
+            "avi",
+            "mkv",
+            "webm",
+            "flv",
+            "f4v",
+            "mpg",
+            "mpeg",
+            "ts",
+            "mts",
+            "m2ts",
+            "3gp",
+            "3g2",
+            "wmv",
+            "asf",
+            "vob",
+        }
+    ),
+    _K.AUDIO: frozenset({"mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "wma", "amr", "ape", "aif", "aiff"}),
+    _K.DOCUMENT: frozenset(
+        {
+            "doc",
+            "docx",
+            "docm",
+            "wps",
+            "odt",
+            "rtf",
+            "txt",
+            "pdf",
+            "xls",
+            "xlsx",
+            "et",
+            "ods",
+            "csv",
+            "ppt",
+            "pptx",
+            "dps",
+            "odp",
+        }
+    ),
+    _K.ARCHIVE: frozenset({"zip", "rar", "7z", "gz", "tgz", "tar", "bz2", "xz", "zst", "cab", "lzh"}),
 }
 KIND_NOUNS = {
     _K.PHOTO: "图片",
@@ -184,14 +230,17 @@ def classify(path: Path, mime: str, description: str) -> FileType:
         return FileType(mime=mime, kind=_K.AUDIO, label="音频", route=Route.MEDIA)
     if family == "text":
         return FileType(mime=mime, kind=_K.DOCUMENT, label="文本文件")
-    return FileType(mime=mime, kind=_K.OTHER, label="未知格式的文件")
+    return FileType(mime=mime, kind=_K.OTHER, label=UNKNOWN_LABEL)
 
 
 def _ole_type(mime: str, description: str) -> FileType:
     if "WPS" in description or "Kingsoft" in description:
         return FileType(mime=mime, kind=_K.DOCUMENT, label="WPS 文档", is_description=True)
-    for needle, known in (("Word", "application/msword"), ("Excel", "application/vnd.ms-excel"),
-                          ("PowerPoint", "application/vnd.ms-powerpoint")):
+    for needle, known in (
+        ("Word", "application/msword"),
+        ("Excel", "application/vnd.ms-excel"),
+        ("PowerPoint", "application/vnd.ms-powerpoint"),
+    ):
         if needle in description:
             return _BY_MIME[known]
     return FileType(mime=mime, kind=_K.DOCUMENT, label="Office 文档")
@@ -203,8 +252,11 @@ def _office_zip_mime(path: Path) -> str | None:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             if "[Content_Types].xml" in names:
-                for part, mime in (("word/document.xml", _DOCX), ("xl/workbook.xml", _XLSX),
-                                   ("ppt/presentation.xml", _PPTX)):
+                for part, mime in (
+                    ("word/document.xml", _DOCX),
+                    ("xl/workbook.xml", _XLSX),
+                    ("ppt/presentation.xml", _PPTX),
+                ):
                     if part in names:
                         return mime
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 100:

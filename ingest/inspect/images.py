@@ -57,8 +57,7 @@ def _measure_undecodable(path: Path, mime: str) -> ImageFacts | None:
     size = image_size(path)
     if size is None:
         return None
-    return ImageFacts(width=size[0], height=size[1], format=mime.partition("/")[2].upper(), taken_at=None,
-                      camera=None)
+    return ImageFacts(width=size[0], height=size[1], format=mime.partition("/")[2].upper(), taken_at=None, camera=None)
 
 
 def _decode_small(image: Image.Image) -> bool:
@@ -109,7 +108,9 @@ def _bomb_problem(dimensions_text: str, limits: InspectLimits) -> str:
     if found is None:
         return f"图片像素过多（超过 {limit}），可能是恶意构造的文件，未解码"
     width, height = int(found.group(1)), int(found.group(2))
-    return f"图片像素过多（{width}×{height}，共 {_count(width * height)}像素，上限 {limit}），可能是恶意构造的文件，未解码"
+    return (
+        f"图片像素过多（{width}×{height}，共 {_count(width * height)}像素，上限 {limit}），可能是恶意构造的文件，未解码"
+    )
 
 
 def _count(pixels: int) -> str:

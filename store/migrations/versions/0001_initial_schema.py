@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:39:22.005119
+Create Date: 2026-11-25 21:49:43.375152
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("raw_sha256", sa.String(length=64), nullable=True),
         sa.Column("raw_size", sa.BigInteger(), nullable=False),
         sa.Column("oversize", sa.Boolean(), nullable=False),
-        sa.Column("message_id", sa.String(length=998), nullable=True),
-        sa.Column("sender", sa.String(length=320), nullable=True),
+        sa.Column("message_id", sa.Text(), nullable=True),
+        sa.Column("sender", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("raw_subject", sa.Text(), nullable=True),
         sa.Column("unit", sa.String(length=200), nullable=True),
@@ -91,7 +91,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("failure_traceback", sa.Text(), nullable=True),
-        sa.Column("date_header", sa.String(length=200), nullable=True),
+        sa.Column("date_header", sa.Text(), nullable=True),
+        sa.Column("references_header", sa.Text(), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
@@ -111,7 +112,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("filename", sa.Text(), nullable=True),
-        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("display_name", sa.Text(), nullable=False),
         sa.Column("container", sa.Text(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
@@ -138,10 +139,7 @@ def upgrade() -> None:
         sa.Column("problems", sa.JSON(), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["messages.id"],
-            name=op.f("fk_attachments_message_id_messages"),
-            ondelete="CASCADE",
+            ["message_id"], ["messages.id"], name=op.f("fk_attachments_message_id_messages"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
         sa.UniqueConstraint("message_id", "position", name="uq_attachments_message_position"),
@@ -161,14 +159,12 @@ def upgrade() -> None:
         ),
         sa.Column(
             "status",
-            sa.Enum(
-                "pending", "sent", "failed", "suppressed", name="reply_status", native_enum=False, length=32
-            ),
+            sa.Enum("pending", "sent", "failed", "suppressed", name="reply_status", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("recipient", sa.String(length=320), nullable=False),
         sa.Column("reply_message_id", sa.String(length=255), nullable=False),
-        sa.Column("in_reply_to", sa.String(length=998), nullable=True),
+        sa.Column("in_reply_to", sa.Text(), nullable=True),
         sa.Column("references", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("body_text", sa.Text(), nullable=False),

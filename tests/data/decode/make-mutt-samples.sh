@@ -52,3 +52,5 @@ compose mutt-gb18030.eml "gb2312:gb18030" "张喆" \
 compose mutt-utf8.eml "utf-8" "玉树藏族自治州总工会" \
     "Fwd: 转发：玉树藏族自治州总工会关于开展“职工书屋”线下读书分享活动的报名材料汇总（第二批，共十二个单位）" \
     "玉树藏族自治州总工会职工书屋线下读书分享活动报名材料汇总表（第二批）.csv"
+
+chmod 644 "$here"/mutt-*.eml  # mutt writes with umask 077

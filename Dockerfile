@@ -1,0 +1,34 @@
+# The intake service: `intake run` by default; `docker compose run --rm intake db upgrade` etc. for
+# the other commands (the entrypoint is `intake`, the default command `run`).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# libmediainfo: media facts (pymediainfo) · libmagic: file types by their bytes · unrar-free: RAR.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmediainfo0v5 libmagic1 unrar-free \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 intake \
+ && useradd --system --uid 10001 --gid intake --home-dir /var/lib/intake --shell /usr/sbin/nologin intake \
+ && install -d -o intake -g intake -m 0750 /var/lib/intake \
+ && install -d -m 0755 /etc/intake
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY ingest ./ingest
+COPY store ./store
+COPY notify ./notify
+RUN pip install . && cd / && rm -rf /src
+
+USER intake
+WORKDIR /var/lib/intake
+ENV INTAKE_CONFIG=/etc/intake/config.toml
+VOLUME ["/var/lib/intake"]
+# SIGTERM lets the message in hand finish; give it the time systemd gives (TimeoutStopSec=120).
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["intake"]
+CMD ["run"]

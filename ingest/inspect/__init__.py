@@ -1,0 +1,149 @@
+"""Inspect one received file by its bytes: what it is, its measurements, and what is wrong with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ingest.inspect.archives import Backend, Budget, inspect_archive
+from ingest.inspect.detect import (
+    KIND_NOUNS,
+    UNKNOWN_LABEL,
+    WEAK_IMAGE_MIMES,
+    FileType,
+    Route,
+    classify,
+    expected_kind,
+    mismatch_problem,
+    sniff,
+)
+from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
+from ingest.inspect.images import inspect_image
+from ingest.inspect.media import inspect_media
+from ingest.inspect.rars import MissingToolError, RarBackend
+from ingest.inspect.sevenzips import SevenZipBackend
+from ingest.inspect.zips import ZipBackend
+from store.enums import AttachmentKind
+
+__all__ = [
+    "FileFacts",
+    "ImageFacts",
+    "InspectLimits",
+    "MediaFacts",
+    "Member",
+    "MissingToolError",
+    "inspect_file",
+]
+
+DEFAULT_LIMITS = InspectLimits()
+EMPTY = "文件是空的（0 字节）"
+TOO_DEEP = "压缩包里套着的压缩包层数过多，未打开"
+UNSUPPORTED_ARCHIVE = "无法打开这种压缩包（只支持 ZIP、RAR、7Z 格式）"
+_BACKENDS: dict[Route, type[ZipBackend] | type[RarBackend] | type[SevenZipBackend]] = {
+    Route.ZIP: ZipBackend,
+    Route.RAR: RarBackend,
+    Route.SEVENZIP: SevenZipBackend,
+}
+
+
+def inspect_file(
+    path: Path,
+    *,
+    filename: str,
+    limits: InspectLimits = DEFAULT_LIMITS,
+    workdir: Path,
+) -> FileFacts:
+    """Judge a file by its content only; `filename` is compared with the content, never trusted.
+
+    Archive members are extracted to files named member-0001, … under `workdir` (created if
+    missing) and inspected in turn; the caller stores or deletes them. Damaged, hostile or
+    mislabelled input never raises: it comes back as problems. Raises MissingToolError when a
+    compressed RAR member needs a tool this server lacks (a setup fault, not the sender's).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    return _Inspection(Budget(limits=limits, workdir=workdir)).inspect(path, filename, depth=0)
+
+
+class _Inspection:
+    """One top-level call: the unpacking budget is shared by every archive nested in the file."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def inspect(self, path: Path, filename: str, *, depth: int) -> FileFacts:
+        expected = expected_kind(filename)
+        size = path.stat().st_size
+        if size == 0:
+            return FileFacts(
+                mime="application/x-empty",
+                kind=AttachmentKind.OTHER,
+                label="空文件",
+                problems=(EMPTY,),
+                name_mismatch=expected is not None,
+                is_description=False,
+            )
+        mime, description = sniff(path)
+        found = classify(path, mime, description)
+        facts = self._measure(path, found, description, size=size, depth=depth)
+        mismatch = expected is not None and expected is not facts.kind
+        problems = facts.problems
+        if mismatch and expected is not None:
+            problems = (mismatch_problem(filename, expected, facts.label), *problems)
+        return FileFacts(
+            mime=facts.mime,
+            kind=facts.kind,
+            label=facts.label,
+            problems=problems,
+            name_mismatch=mismatch,
+            is_description=facts.is_description,
+            image=facts.image,
+            media=facts.media,
+            members=facts.members,
+        )
+
+    def _measure(self, path: Path, found: FileType, description: str, *, size: int, depth: int) -> FileFacts:
+        base = FileFacts(
+            mime=found.mime,
+            kind=found.kind,
+            label=found.label,
+            problems=(),
+            name_mismatch=False,
+            is_description=found.is_description,
+        )
+        if found.route is Route.IMAGE:
+            picture = inspect_image(path, mime=found.mime, description=description, limits=self._budget.limits)
+            if picture.facts is None and found.mime in WEAK_IMAGE_MIMES:
+                return replace(base, kind=AttachmentKind.OTHER, label=UNKNOWN_LABEL)
+            return replace(base, problems=picture.problems, image=picture.facts)
+        if found.route is Route.MEDIA:
+            return _media_facts(base, inspect_media(path))
+        if found.route is Route.ARCHIVE:
+            return replace(base, problems=(UNSUPPORTED_ARCHIVE,))
+        backend_type = _BACKENDS.get(found.route)
+        if backend_type is None:
+            return base
+        if depth > self._budget.limits.archive_max_depth:
+            return replace(base, problems=(TOO_DEEP,))
+        backend: Backend = backend_type(path)
+        result = inspect_archive(
+            backend,
+            archive_size=size,
+            budget=self._budget,
+            inspect_member=lambda member, name: self.inspect(member, name, depth=depth + 1),
+        )
+        return replace(base, problems=result.problems, members=result.members)
+
+
+def _media_facts(base: FileFacts, media: MediaFacts) -> FileFacts:
+    kind, label = base.kind, base.label
+    if media.has_video:
+        kind, label = AttachmentKind.VIDEO, label.replace("音频", "视频")
+    elif media.has_audio:
+        kind, label = AttachmentKind.AUDIO, label.replace("视频", "音频")
+    noun = KIND_NOUNS[kind] if kind in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) else "媒体"
+    problems: tuple[str, ...] = ()
+    if media.truncated:
+        problems = (f"{noun}文件不完整（被截断）",)
+    elif not media.has_video and not media.has_audio:
+        problems = (f"{noun}文件已损坏，读不出其中的画面或声音",)
+    return replace(base, kind=kind, label=label, problems=problems, media=media)

@@ -1,0 +1,81 @@
+"""The configuration: the example models the notice; every mistake names its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.config import ConfigError, load
+from notify.smtp import MissingSecret
+from store.enums import MailboxKind
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+
+
+def test_example_models_the_notice() -> None:
+    settings = load(EXAMPLE)
+    assert {b.kind for b in settings.mailboxes} == set(MailboxKind)
+    assert settings.mailbox("offline-activity").address == "wxb0626@126.com"
+    assert settings.mailbox("micro-video").address == "fengxingzixk@163.com"
+    annex = [u for u in settings.units if u.activity_quota is not None]
+    assert [u.name for u in annex][:3] == ["西宁市总工会", "海南州总工会", "黄南州总工会"]
+    assert len(annex) == 12
+    assert sum(u.activity_quota or 0 for u in annex) == 65
+    assert {u.name for u in settings.units if u.activity_quota is None} >= {"海东市总工会", "玉树州总工会"}
+    assert "黄南州总工会" in EXAMPLE.read_text(encoding="utf-8").split('name = "micro-film"')[0].rsplit("[[mailboxes]]", 1)[0]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    base = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text(text(base) if callable(text) else text, encoding="utf-8")  # type: ignore[operator]
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.replace('kind = "song"', 'kind = "songs"'), "mailboxes[6].kind: must be one of"),
+        (lambda s: s.replace('security = "ssl"', 'security = "tls"', 1), "smtp.security: must be one of"),
+        (lambda s: s.replace("port = 465", 'port = "465"'), "smtp.port: expected an integer"),
+        (lambda s: s.replace('blob_dir = "var/blobs"\n', ""), "store.blob_dir: missing"),
+        (lambda s: s.replace('password_env = "INTAKE_SMTP_PASSWORD"', 'password = "hunter2"'),
+         "smtp.password: passwords are never read from the configuration file"),
+        (lambda s: s.replace('time = "07:30"', 'time = "7.30am"'), "digest.time: expected a time"),
+        (lambda s: s.replace('recipients = ["wxb0626@126.com"]', 'recipients = ["not an address"]'),
+         "digest.recipients[0]: not an email address"),
+        (lambda s: s.replace('aliases = ["西宁总工会", "西宁市总"]', 'aliases = ["海南州总工会"]'),
+         "'海南州总工会' already names"),
+        (lambda s: s.replace("poll_seconds = 300", "pol_seconds = 300", 1), "mailboxes[0].pol_seconds: unknown key"),
+        (lambda s: s + "\n[extra]\n", "extra: unknown key"),
+        (lambda s: s.replace("deadline = 2020-08-20", 'deadline = "August"', 1), "mailboxes[0].deadline: expected a date"),
+    ],
+)
+def test_wrong_config_names_key_and_problem(tmp_path: Path, change: object, message: str) -> None:
+    path = _write(tmp_path, change)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert message in str(info.value)
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[store\nurl=", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(bad)
+    with pytest.raises(ConfigError, match="cannot read the configuration file"):
+        load(tmp_path / "absent.toml")
+
+
+def test_secrets_come_from_environment_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load(EXAMPLE)
+    monkeypatch.delenv("INTAKE_SMTP_PASSWORD", raising=False)
+    with pytest.raises(MissingSecret, match="INTAKE_SMTP_PASSWORD is not set"):
+        settings.smtp.password.read()
+    monkeypatch.setenv("INTAKE_SMTP_PASSWORD", "s3cret")
+    assert settings.smtp.password.read() == "s3cret"
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n", encoding="utf-8")
+    path = _write(tmp_path, lambda s: s.replace('password_env = "INTAKE_SMTP_PASSWORD"', 'password_file = "pw"'))
+    assert load(path).smtp.password.read() == "from-file"

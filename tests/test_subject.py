@@ -1,0 +1,73 @@
+"""Subjects read tolerantly, and wrong ones answered with the closest roster units."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.config import Unit
+from ingest.roster import Roster
+from ingest.rules.subject import check_subject
+from store.enums import MailboxKind
+
+ROSTER = Roster(units=(
+    Unit(name="西宁市总工会", aliases=("西宁总工会",), activity_quota=10),
+    Unit(name="海南州总工会", activity_quota=5),
+    Unit(name="黄南州总工会", activity_quota=5),
+    Unit(name="中国铁路青藏集团有限公司工会", activity_quota=5),
+    Unit(name="海东市总工会"),
+))
+REPORT = MailboxKind.OFFLINE_ACTIVITY
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "西宁市总工会线下活动汇总",
+        "西宁市总工会+线下活动汇总",
+        "西宁市总工会＋线下活动汇总",
+        "【西宁市总工会】线下活动汇总",
+        "西宁市总工会 线下活动汇总（6月）",
+        "西宁市总工会\u3000线下活动汇总",
+        "回复：西宁市总工会线下活动汇总",
+        "Re: 转发: 西宁市总工会线下活动汇总",
+        "答复: FW: 西宁市总工会线下活动汇总",
+        "ＲＥ：西宁市总工会线下活动汇总",
+        "西宁总工会线下活动汇总",
+    ],
+)
+def test_tolerant_forms_find_the_unit(subject: str) -> None:
+    verdict = check_subject(subject, kind=REPORT, roster=ROSTER)
+    assert verdict.problems == ()
+    assert verdict.unit == "西宁市总工会"
+
+
+def test_unknown_unit_names_closest() -> None:
+    verdict = check_subject("海南总工会线下活动汇总", kind=REPORT, roster=ROSTER)
+    assert verdict.unit is None
+    assert verdict.suggestions[0] == "海南州总工会"
+    (problem,) = verdict.problems
+    assert problem.text == "标题中的单位“海南总工会”不在活动单位名单中"
+    assert "海南州总工会" in problem.fix and "西宁市总工会线下活动汇总" in problem.fix
+
+
+def test_wrong_convention_suggests_the_right_subject() -> None:
+    verdict = check_subject("青藏集团有限公司工会活动照片", kind=REPORT, roster=ROSTER)
+    (problem,) = verdict.problems
+    assert problem.code == "subject-format"
+    assert "中国铁路青藏集团有限公司工会" in problem.fix
+
+
+def test_wrong_convention_with_exact_unit_gives_corrected_subject() -> None:
+    verdict = check_subject("黄南州总工会活动照片", kind=REPORT, roster=ROSTER)
+    assert "请把标题改为“黄南州总工会线下活动汇总”" in verdict.problems[0].fix
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [("西宁市总工会《战疫路上的劳动者》", "战疫路上的劳动者"), ("海东市总工会 战疫路上的劳动者", "战疫路上的劳动者"),
+     ("回复：【黄南州总工会】《青春》", "青春")],
+)
+def test_collection_subject_records_title(subject: str, title: str) -> None:
+    verdict = check_subject(subject, kind=MailboxKind.MICRO_VIDEO, roster=ROSTER)
+    assert verdict.problems == ()
+    assert verdict.title == title

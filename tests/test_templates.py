@@ -1,0 +1,81 @@
+"""Every email template renders, autoescapes sender text in HTML, and keeps subjects to one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+
+from notify.render import TEMPLATE_NAMES, Renderer
+from notify.safe import clean_header, display_name
+
+EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
+CONTEXTS: dict[str, dict[str, object]] = {
+    "acknowledgement": {
+        "subject": EVIL, "collection": "线下活动汇总", "received_at": "2020年06月01日 10:00", "campaign": "c",
+        "contact": "省总工会网络和社会工作部", "unit": "西宁市总工会", "title": None,
+        "counted": [{"name": EVIL, "label": "JPEG 图片", "size": 2048, "container": None, "problems": []}],
+        "not_counted": [{"name": "a.exe", "why": "不是图片"}],
+        "links": [{"filename": "视频.mp4", "size": "128.03M", "expires": "2020年11月27日 21:59", "url": "u"}],
+        "notes": ["note"],
+    },
+    "rejection": {
+        "subject": EVIL, "collection": "线下活动汇总", "received_at": "2020年06月01日 10:00", "campaign": "c",
+        "contact": "省总工会网络和社会工作部", "problems": [{"text": EVIL, "fix": "请改正"}],
+        "files": [{"name": EVIL, "label": "文本", "size": 10, "container": None, "problems": ["坏"]}],
+        "convention": "单位+线下活动汇总", "example": "西宁市总工会线下活动汇总",
+    },
+    "digest": {
+        "day": "2020-06-01", "units": [{"name": "西宁市总工会", "quota": 10, "reports": 3, "percent": 30}],
+        "total_quota": 65, "total_reports": 3,
+        "collections": [{"label": "网络正能量微视频征集", "accepted": 2, "minimum": 6, "percent": 33}],
+        "rejected": [{"sender": "a@b.c", "subject": EVIL, "reasons": [EVIL]}],
+        "failed": [{"id": 1, "mailbox": "m", "stage": "parse", "subject": EVIL}],
+    },
+}
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_template_renders(name: str) -> None:
+    rendered = Renderer().render(name, CONTEXTS[name])
+    assert "\n" not in rendered.subject and "\r" not in rendered.subject
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+    assert rendered.text.strip()
+
+
+def test_templates_folder_matches_names() -> None:
+    root = Path(__file__).resolve().parents[1] / "notify" / "templates"
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted(TEMPLATE_NAMES)
+    for name in TEMPLATE_NAMES:
+        assert sorted(p.name for p in (root / name).iterdir()) == ["body.html", "body.txt", "subject.txt"]
+
+
+def test_missing_value_is_an_error_not_blank() -> None:
+    with pytest.raises(UndefinedError):
+        Renderer().render("rejection", {"subject": "x"})
+
+
+def test_override_folder_replaces_single_files(tmp_path: Path) -> None:
+    (tmp_path / "rejection").mkdir()
+    (tmp_path / "rejection" / "subject.txt").write_text("退回：{{ subject }}", encoding="utf-8")
+    rendered = Renderer(override_dir=tmp_path).render("rejection", CONTEXTS["rejection"])
+    assert rendered.subject.startswith("退回：<script>")
+    assert "请改正" in rendered.text
+
+
+@pytest.mark.parametrize("value", ["a\r\nBcc: x", "a\nb", "a\x00b", "a\u202eb", "a\u2028b", "a\x85b", "a\u200fb"])
+def test_clean_header_leaves_no_controls(value: str) -> None:
+    cleaned = clean_header(value)
+    assert cleaned.startswith("a") and cleaned.endswith(("b", "Bcc: x"))
+    assert all(ch.isprintable() or ch == " " for ch in cleaned)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("../../etc/passwd", "_.._etc_passwd"), ("CON.txt", "附件1（CON.txt）"), ("照片\u202egpj.exe", "照片 gpj.exe"),
+     (None, "附件1"), ("a\r\nb.jpg", "a b.jpg")],
+)
+def test_display_names_are_never_paths(name: str | None, shown: str) -> None:
+    assert display_name(name, fallback="附件1") == shown
