@@ -124,6 +124,8 @@ class Dovecot:
         """Configure and start a new instance in ``base_dir``; return once both ports accept."""
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+        if os.geteuid() != 0:
+            raise DovecotError("run as root: Dovecot switches to the dovecot/dovenull users and uid 5000")
         base_dir = base_dir.resolve()
         base_dir.mkdir(parents=True, exist_ok=True)
         _make_traversable(base_dir)
@@ -195,7 +197,11 @@ class Dovecot:
             pid = int(self.pid_path.read_text(encoding="ascii").strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        try:  # a stale pid file must not make us signal some other process that got the number
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            return None
+        return pid if b"dovecot" in command and _alive(pid) else None
 
     def __enter__(self) -> Dovecot:
         return self

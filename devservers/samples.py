@@ -62,9 +62,11 @@ def offline_report(
         if client == "outlook":
             subject = f"答复: {subject}"
     if description is None:
+        # The contact's name has a character outside GB2312 (堃, 喆), as many names do.
+        contact = "许堃" if unit == "西宁市总工会" else "王喆"
         description = (
             f"{when.month}月{max(when.day - 3, 1)}日，{unit}组织开展“网聚职工正能量·争做中国好网民”"
-            f"主题线下活动，参加职工{80 + random.randrange(100)}人（联系人：许堃）。"
+            f"主题线下活动，参加职工{80 + random.randrange(100)}人（联系人：{contact}）。"
             + ("现将活动图片及简要说明报送如下，请查收。" if photos else "活动图片稍后补发。")
         )
     images = [(_photo_name(client, when, index), jpeg()) for index in range(photos)]
@@ -139,10 +141,14 @@ def bounce(
     original_from: str = MAILBOX,
     to: str = MAILBOX,
     reporting_mta: str = "m15.mail.126.com",
+    auto_submitted: bool = True,
     date: datetime | None = None,
 ) -> bytes:
     """A delivery status notification (RFC 3464) for one of our replies: multipart/report from
-    MAILER-DAEMON with a null Return-Path, the original's headers attached."""
+    MAILER-DAEMON with a null Return-Path, the original's headers attached.
+
+    Postfix marks its bounces ``Auto-Submitted: auto-replied``; ``auto_submitted=False`` leaves the
+    header out, as some servers do, so that only the report itself shows what the message is."""
     when = date or _now()
     sent = when - timedelta(minutes=2)
     original_id = f"<{uuid.uuid4().hex}@intake.local>"
@@ -199,7 +205,7 @@ def bounce(
         ("From", f"MAILER-DAEMON@{reporting_mta} (Mail Delivery System)"),
         ("Subject", "Undelivered Mail Returned to Sender"),
         ("To", to),
-        ("Auto-Submitted", "auto-replied"),
+        *([("Auto-Submitted", "auto-replied")] if auto_submitted else []),
         ("Message-ID", f"<{when.strftime('%Y%m%d%H%M%S')}.{queue_id}@{reporting_mta}>"),
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/report; report-type=delivery-status;{CRLF}\tboundary="{boundary}"'),

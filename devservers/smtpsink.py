@@ -36,7 +36,7 @@ SERVER_NAME: Final = "smtpsink.localhost"
 DATA_SIZE_LIMIT: Final = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Captured:
     """One message as the sink received it."""
 

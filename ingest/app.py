@@ -44,6 +44,7 @@ class App:
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
         engine = make_engine(settings.store.url)
         if check_schema and not is_current(engine):
+            engine.dispose()
             raise SchemaOutdated("the database schema is not up to date: run `intake db upgrade` first")
         sessions = make_sessions(engine)
         blobs = BlobStore(root=settings.store.blob_dir)

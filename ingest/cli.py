@@ -45,9 +45,11 @@ class Context:
 
     def app(self) -> App:
         try:
-            return App.build(self.settings)
+            app = App.build(self.settings)
         except SchemaOutdated as exc:
             _fail(str(exc))
+        click.get_current_context().call_on_close(app.engine.dispose)
+        return app
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -91,11 +93,14 @@ def check(ctx: Context) -> None:
         settings.smtp.password.read()
     except MissingSecret as exc:
         problems.append(f"smtp.{exc}")
+    engine = make_engine(settings.store.url)
     try:
-        if not is_current(make_engine(settings.store.url)):
+        if not is_current(engine):
             problems.append("store.url: the database schema is not up to date; run `intake db upgrade`")
-    except Exception as exc:
+    except Exception as exc:  # any database error is reported, not raised
         problems.append(f"store.url: cannot use the database: {type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
     click.echo(f"configuration {settings.path}: {len(settings.mailboxes)} mailbox(es), "
                f"{len(settings.units)} unit(s), quota total "
                f"{sum(u.activity_quota or 0 for u in settings.units)}")
@@ -117,7 +122,11 @@ def db() -> None:
 @pass_ctx
 def db_upgrade(ctx: Context) -> None:
     """Create the tables or bring them to the newest schema (Alembic)."""
-    upgrade(make_engine(ctx.settings.store.url))
+    engine = make_engine(ctx.settings.store.url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     click.echo("database schema is up to date")
 
 

@@ -284,6 +284,13 @@ class ZipEntry:
     utf8_flag: bool = False
     symlink: bool = False
     compress: int = zipfile.ZIP_DEFLATED
+    extra: bytes = b""  # raw extra fields, e.g. Info-ZIP's Unicode path (0x7075)
+
+
+def unicode_path_extra(legacy_name: bytes, name: str) -> bytes:
+    """Info-ZIP's Unicode Path extra field: the real name in UTF-8 for a legacy-encoded one."""
+    body = b"\x01" + struct.pack("<I", zlib.crc32(legacy_name)) + name.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
 
 
 def make_zip(tmp_path: Path, *, name: str = "作品.zip", entries: Sequence[ZipEntry]) -> Path:
@@ -297,6 +304,7 @@ def make_zip(tmp_path: Path, *, name: str = "作品.zip", entries: Sequence[ZipE
         for index, entry in enumerate(entries):
             info = zipfile.ZipInfo(_stand_in(index, len(entry.raw_name)), date_time=(2024, 5, 1, 12, 0, 0))
             info.compress_type = entry.compress
+            info.extra = entry.extra
             if entry.symlink:
                 info.create_system = 3
                 info.external_attr = (stat.S_IFLNK | 0o777) << 16
@@ -351,6 +359,19 @@ def make_zip_bomb(tmp_path: Path, *, name: str = "bomb.zip", megabytes: int = 50
     path = tmp_path / name
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("zeros.bin", bytes(megabytes * 1024 * 1024))
+    return path
+
+
+def make_lying_zip(tmp_path: Path, *, name: str = "lying.zip", megabytes: int = 20) -> Path:
+    """A zip whose directory claims its member is 1000 bytes while the data inflate to `megabytes` MB."""
+    path = make_zip_bomb(tmp_path, name=name, megabytes=megabytes)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        (info,) = zf.infolist()
+        start_dir = zf.start_dir
+    struct.pack_into("<I", data, info.header_offset + 22, 1000)  # local header: uncompressed size
+    struct.pack_into("<I", data, start_dir + 24, 1000)  # central directory: uncompressed size
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -487,17 +508,24 @@ def make_7z(
     name: str = "作品.7z",
     files: Mapping[str, bytes],
     password: str | None = None,
+    encrypt_names: bool = False,
     symlink: tuple[str, str] | None = None,
 ) -> Path:
-    """A 7z archive; `symlink` adds (link name, target) as a real symbolic link member."""
+    """A 7z archive; `symlink` adds (link name, target) as a real symbolic link member.
+
+    With a password the data are encrypted; `encrypt_names` encrypts the listing too.
+    """
     path = tmp_path / name
-    with py7zr.SevenZipFile(path, "w", password=password) as archive:
-        for member, data in files.items():
-            archive.writestr(data, member)
+    source = tmp_path / f"{name}-source"
+    source.mkdir()
+    with py7zr.SevenZipFile(path, "w", password=password, header_encryption=encrypt_names) as archive:
+        # Every member comes from disk: py7zr cannot mix writestr() with symbolic links.
+        for index, (member, data) in enumerate(files.items()):
+            origin = source / f"file{index}"
+            origin.write_bytes(data)
+            archive.write(origin, member)
         if symlink is not None:
-            link_dir = tmp_path / "symlink-source"
-            link_dir.mkdir(exist_ok=True)
-            link = link_dir / "link"
+            link = source / "link"
             link.symlink_to(symlink[1])
             archive.write(link, symlink[0])
     return path

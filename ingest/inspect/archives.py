@@ -44,8 +44,7 @@ class Entry:
 class Listing:
     entries: tuple[Entry, ...]
     encrypted: bool = False  # anything needs a password (members or the listing itself)
-    refusals: tuple[str, ...] = ()  # structural reasons not to extract at all (overlapping zip entries)
-    skipped: tuple[str, ...] = ()  # problems with single entries that are left out
+    refusals: tuple[str, ...] = ()  # reasons not to extract at all (damaged listing, overlapping entries)
 
 
 class Sink(Protocol):
@@ -89,7 +88,8 @@ class Budget:
         with self._lock:
             if amount > self.bytes_left:
                 self.bytes_left = 0
-                raise LimitExceeded(f"压缩包解压后过大（超过 {_mb(self.limits.archive_max_total)} 的上限），已停止解压")
+                limit = _size(self.limits.archive_max_total)
+                raise LimitExceeded(f"压缩包解压后过大（超过 {limit} 的上限），已停止解压")
             self.bytes_left -= amount
 
 
@@ -166,8 +166,7 @@ def inspect_archive(
         refusal = _refusal(listing, archive_size=archive_size, budget=budget)
         if refusal is not None:
             return ArchiveResult(members=(), problems=(refusal,))
-        problems = list(listing.skipped)
-        problems += [f"压缩包内的“{e.name}”是符号链接，已跳过" for e in listing.entries if e.is_symlink]
+        problems = [f"压缩包内的“{e.name}”是符号链接，已跳过" for e in listing.entries if e.is_symlink]
         try:
             backend.extract([e for e in listing.entries if not e.is_dir and not e.is_symlink], sink)
         except LimitExceeded as stop:
@@ -194,7 +193,11 @@ def copy_member(entry: Entry, sink: Sink, open_source: Callable[[], IO[bytes]]) 
     except Exception:  # the library could not start reading this member: damaged or unsupported
         sink.broken(entry)
         return
-    member = sink.open(entry)
+    try:
+        member = sink.open(entry)
+    except BaseException:
+        _close_quietly(source)
+        raise
     try:
         while True:
             try:
@@ -230,7 +233,10 @@ def _refusal(listing: Listing, *, archive_size: int, budget: Budget) -> str | No
     files = [e for e in listing.entries if not e.is_dir and not e.is_symlink]
     total = sum(e.size for e in files)
     if total > budget.bytes_left:
-        return f"压缩包解压后过大（{_mb(total)}，上限 {_mb(limits.archive_max_total)}），未解压"
+        limit = _size(limits.archive_max_total)
+        if budget.bytes_left < limits.archive_max_total:  # a nested archive, after what was unpacked before it
+            return f"压缩包解压后过大（{_size(total)}，连同已解压的文件超过 {limit} 的上限），未解压"
+        return f"压缩包解压后过大（{_size(total)}，上限 {limit}），未解压"
     for entry in files:
         if (
             entry.packed is not None
@@ -250,8 +256,13 @@ def _ratio_problem(name: str, limits: InspectLimits, ratio: float | None = None)
     return f"{what}异常（{found}上限 {limits.archive_max_ratio:.0f} 倍），疑似压缩炸弹，未解压"
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+def _size(size: int) -> str:
+    """A byte count as a sender reads it: 820 KB, 35 MB, 1.2 GB."""
+    if size >= 1024**3:
+        return f"{size / 1024**3:.1f} GB"
+    if size >= 1024**2:
+        return f"{size / 1024**2:.0f} MB"
+    return f"{max(size, 1) / 1024:.0f} KB"
 
 
 _SYMLINK = FileFacts(

@@ -76,7 +76,7 @@ def _exif(image: Image.Image) -> tuple[datetime | None, str | None, int]:
     try:
         exif = image.getexif()
         details = exif.get_ifd(ExifTags.IFD.Exif)
-        raw_date = details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+        raw_date = details.get(ExifTags.Base.DateTimeOriginal)  # not DateTime: editors rewrite that
         make = exif.get(ExifTags.Base.Make)
         model = exif.get(ExifTags.Base.Model)
         orientation = exif.get(ExifTags.Base.Orientation)

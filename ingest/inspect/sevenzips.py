@@ -19,7 +19,6 @@ class SevenZipBackend:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._archive: py7zr.SevenZipFile | None = None
-        self._unsafe: dict[str, str] = {}
 
     def listing(self) -> Listing:
         try:
@@ -57,6 +56,7 @@ class SevenZipBackend:
             if factory.bug is not None:
                 raise factory.bug from None
             factory.abandon()
+            factory.give_up_unreached()
 
     def close(self) -> None:
         if self._archive is not None:
@@ -97,13 +97,20 @@ class _Factory(WriterFactory):
                 self.targets.append(name)
 
     def create(self, filename: str) -> Py7zIO:
-        entry = self._by_output.get(filename)
-        if entry is None:  # cannot happen unless py7zr changes its naming; unpack it under a neutral name
-            entry = Entry(name=filename, size=0, packed=None, key=(filename, None))
+        entry = self._by_output.pop(filename, None)
+        if entry is None:
+            self.bug = RuntimeError(f"py7zr asked for an output name we did not derive: {filename!r}")
+            raise self.bug
         writer = _Writer(self, entry, self._sink.open(entry))
         with self._lock:
             self._open.append(writer)
         return writer
+
+    def give_up_unreached(self) -> None:
+        """Members that extraction never reached because the archive broke before them."""
+        for entry in self._by_output.values():
+            self._sink.broken(entry)
+        self._by_output.clear()
 
     def finished(self, writer: _Writer) -> None:
         """py7zr closes a member's writer even when its data failed: the CRC decides what we keep."""
