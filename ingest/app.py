@@ -50,8 +50,9 @@ class App:
         blobs = BlobStore(root=settings.store.blob_dir)
         renderer = Renderer(override_dir=settings.replies.templates_dir)
         pipeline = Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
-        return cls(settings=settings, engine=engine, sessions=sessions, blobs=blobs, renderer=renderer,
-                   pipeline=pipeline)
+        return cls(
+            settings=settings, engine=engine, sessions=sessions, blobs=blobs, renderer=renderer, pipeline=pipeline
+        )
 
     def poller(self) -> Poller:
         return Poller(sessions=self.sessions, pipeline=self.pipeline, stop=self.stop)
@@ -59,8 +60,9 @@ class App:
     def resume(self) -> int:
         """Judge messages stored but never judged (the process stopped in between); returns how many."""
         with self.sessions() as session:
-            ids = list(session.scalars(select(Message.id).where(Message.status == MessageStatus.RECEIVED)
-                                       .order_by(Message.id)))
+            ids = list(
+                session.scalars(select(Message.id).where(Message.status == MessageStatus.RECEIVED).order_by(Message.id))
+            )
         for msg_id in ids:
             if self.stop.is_set():
                 break
@@ -92,5 +94,6 @@ class App:
 
     def failed_ids(self) -> list[int]:
         with self.sessions() as session:
-            return list(session.scalars(select(Message.id).where(Message.status == MessageStatus.FAILED)
-                                        .order_by(Message.id)))
+            return list(
+                session.scalars(select(Message.id).where(Message.status == MessageStatus.FAILED).order_by(Message.id))
+            )

@@ -56,9 +56,15 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "config", type=click.Path(path_type=Path), envvar="INTAKE_CONFIG",
-              default=DEFAULT_CONFIG, show_default=True,
-              help="The TOML configuration (also from the environment variable INTAKE_CONFIG).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path),
+    envvar="INTAKE_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="The TOML configuration (also from the environment variable INTAKE_CONFIG).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.pass_context
 def cli(ctx: click.Context, config: Path, verbose: int) -> None:
@@ -73,8 +79,9 @@ def cli(ctx: click.Context, config: Path, verbose: int) -> None:
       intake --config config.toml run          run the service (polls on a schedule)
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = Context(config)
 
 
@@ -101,9 +108,11 @@ def check(ctx: Context) -> None:
         problems.append(f"store.url: cannot use the database: {type(exc).__name__}: {exc}")
     finally:
         engine.dispose()
-    click.echo(f"configuration {settings.path}: {len(settings.mailboxes)} mailbox(es), "
-               f"{len(settings.units)} unit(s), quota total "
-               f"{sum(u.activity_quota or 0 for u in settings.units)}")
+    click.echo(
+        f"configuration {settings.path}: {len(settings.mailboxes)} mailbox(es), "
+        f"{len(settings.units)} unit(s), quota total "
+        f"{sum(u.activity_quota or 0 for u in settings.units)}"
+    )
     for box in settings.mailboxes:
         click.echo(f"  {box.name:<20} {box.kind.value:<17} {box.username}@{box.host}:{box.port} ({box.security})")
     for p in problems:
@@ -179,15 +188,36 @@ def run(ctx: Context) -> None:
 def message_json(m: Message) -> dict[str, Any]:
     reply = m.replies[0] if m.replies else None
     return {
-        "id": m.id, "mailbox": m.mailbox, "uidvalidity": m.uidvalidity, "uid": m.uid,
-        "message_id": m.message_id, "sender": m.sender, "subject": m.subject, "unit": m.unit, "title": m.title,
-        "status": m.status.value, "reasons": list(m.reasons), "notes": list(m.notes), "late": m.late,
-        "attempts": m.attempts, "failure_stage": m.failure_stage.value if m.failure_stage else None,
+        "id": m.id,
+        "mailbox": m.mailbox,
+        "uidvalidity": m.uidvalidity,
+        "uid": m.uid,
+        "message_id": m.message_id,
+        "sender": m.sender,
+        "subject": m.subject,
+        "unit": m.unit,
+        "title": m.title,
+        "status": m.status.value,
+        "reasons": list(m.reasons),
+        "notes": list(m.notes),
+        "late": m.late,
+        "attempts": m.attempts,
+        "failure_stage": m.failure_stage.value if m.failure_stage else None,
         "received_at": m.received_at.isoformat() + "Z",
         "attachments": [
-            {"filename": a.filename, "display_name": a.display_name, "container": a.container,
-             "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind.value, "inline": a.inline,
-             "valid": a.valid, "counted": a.counted, "problems": list(a.problems)}
+            {
+                "filename": a.filename,
+                "display_name": a.display_name,
+                "container": a.container,
+                "sha256": a.sha256,
+                "size": a.size,
+                "mime": a.mime,
+                "kind": a.kind.value,
+                "inline": a.inline,
+                "valid": a.valid,
+                "counted": a.counted,
+                "problems": list(a.problems),
+            }
             for a in m.attachments
         ],
         "large_attachment_links": list(m.large_attachment_links),
@@ -214,9 +244,11 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
         for m in rows:
             files = sum(1 for a in m.attachments if a.counted)
             reply = f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
-            click.echo(f"{m.id:>5}  {m.status.value:<8}  {m.mailbox:<16}  {clean_text(m.sender or '-', max_chars=30):<30}  "
-                       f"{clean_text(m.unit or '-', max_chars=20):<20} files {files:<3} reply {reply:<24} "
-                       f"{clean_text(m.subject or '', max_chars=50)}")
+            click.echo(
+                f"{m.id:>5}  {m.status.value:<8}  {m.mailbox:<16}  {clean_text(m.sender or '-', max_chars=30):<30}  "
+                f"{clean_text(m.unit or '-', max_chars=20):<20} files {files:<3} reply {reply:<24} "
+                f"{clean_text(m.subject or '', max_chars=50)}"
+            )
             for reason in m.reasons:
                 click.echo(f"         - {clean_text(reason, max_chars=160)}")
 
@@ -233,8 +265,22 @@ def show(ctx: Context, message_id: int) -> None:
             _fail(f"no message with id {message_id}")
         m = rows[0]
         data = message_json(m)
-        for key in ("id", "status", "mailbox", "uidvalidity", "uid", "message_id", "sender", "subject", "unit",
-                    "title", "received_at", "attempts", "failure_stage", "late"):
+        for key in (
+            "id",
+            "status",
+            "mailbox",
+            "uidvalidity",
+            "uid",
+            "message_id",
+            "sender",
+            "subject",
+            "unit",
+            "title",
+            "received_at",
+            "attempts",
+            "failure_stage",
+            "late",
+        ):
             click.echo(f"{key:>14}: {clean_text(str(data[key]), max_chars=300)}")
         click.echo(f"{'raw':>14}: {app.blobs.path(m.raw_sha256) if m.raw_sha256 else '-'} ({m.raw_size} bytes)")
         for r in m.reasons:
@@ -243,16 +289,21 @@ def show(ctx: Context, message_id: int) -> None:
             click.echo(f"{'note':>14}: {clean_text(n, max_chars=300)}")
         for a in m.attachments:
             flag = "ok" if a.valid else "INVALID"
-            click.echo(f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.label}, {a.mime}, {a.size} B, {flag}"
-                       f"{', counted' if a.counted else ''}]{' in ' + a.container if a.container else ''}")
+            click.echo(
+                f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.label}, {a.mime}, {a.size} B, {flag}"
+                f"{', counted' if a.counted else ''}]{' in ' + a.container if a.container else ''}"
+            )
             for p in a.problems:
                 click.echo(f"{'':>16}- {clean_text(p, max_chars=300)}")
         for link in m.large_attachment_links:
-            click.echo(f"{'large link':>14}: {link.get('filename')} {link.get('size')} {link.get('expires')} "
-                       f"{link.get('url')}")
+            click.echo(
+                f"{'large link':>14}: {link.get('filename')} {link.get('size')} {link.get('expires')} {link.get('url')}"
+            )
         for rep in m.replies:
-            click.echo(f"{'reply':>14}: {rep.kind.value} {rep.status.value} to {rep.recipient}, attempts "
-                       f"{rep.attempts}{', error: ' + rep.last_error if rep.last_error else ''}")
+            click.echo(
+                f"{'reply':>14}: {rep.kind.value} {rep.status.value} to {rep.recipient}, attempts "
+                f"{rep.attempts}{', error: ' + rep.last_error if rep.last_error else ''}"
+            )
         if m.failure_traceback:
             click.echo("traceback:")
             click.echo(m.failure_traceback)
@@ -298,8 +349,11 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     except ConfigError as exc:
         _fail(str(exc))
     counts: dict[str, int] = {}
-    with click.progressbar(files, label="importing", file=sys.stderr,
-                           show_pos=True) if len(files) > 20 else _plain(files) as items:
+    with (
+        click.progressbar(files, label="importing", file=sys.stderr, show_pos=True)
+        if len(files) > 20
+        else _plain(files) as items
+    ):
         for path in items:
             msg_id, status = app.import_file(mailbox=mailbox, path=path)
             key = status.value if status else "already imported"

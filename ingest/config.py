@@ -112,13 +112,13 @@ class _Table:
             raise ConfigError(f"{self.key(name)}: expected {what}, got {value!r}")
         return value
 
-    def str(self, name: str, default: Any = None) -> Any:
+    def text(self, name: str, default: Any = None) -> Any:
         value = self._get(name, str, "a string", default)
         if isinstance(value, str) and not value.strip():
             raise ConfigError(f"{self.key(name)}: must not be empty")
         return value
 
-    def int(self, name: str, default: Any = None, *, minimum: int = 0) -> Any:
+    def integer(self, name: str, default: Any = None, *, minimum: int = 0) -> Any:
         value = self._get(name, int, "an integer", default)
         if isinstance(value, int) and value < minimum:
             raise ConfigError(f"{self.key(name)}: must be at least {minimum}, got {value}")
@@ -166,15 +166,15 @@ _REQUIRED: Any = object()
 
 
 def _security(table: _Table, default: str) -> str:
-    value = table.str("security", default)
+    value = table.text("security", default)
     if value not in SECURITY_CHOICES:
         raise ConfigError(f"{table.key('security')}: must be one of {', '.join(SECURITY_CHOICES)}, got {value!r}")
     return str(value)
 
 
 def _secret(table: _Table, base: Path) -> Secret:
-    env = table.str("password_env", None)
-    file = table.str("password_file", None)
+    env = table.text("password_env", None)
+    file = table.text("password_file", None)
     if "password" in table.data:
         raise ConfigError(
             f"{table.key('password')}: passwords are never read from the configuration file; "
@@ -186,7 +186,7 @@ def _secret(table: _Table, base: Path) -> Secret:
 
 
 def _address(table: _Table, name: str, default: Any = _REQUIRED) -> Any:
-    value = table.str(name, default)
+    value = table.text(name, default)
     if value is not None and not _EMAIL.match(value):
         raise ConfigError(f"{table.key(name)}: not an email address: {value!r}")
     return value
@@ -209,54 +209,83 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
-    url = st.str("url", _REQUIRED)
+    url = st.text("url", _REQUIRED)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = "sqlite:///" + str((base / url.removeprefix("sqlite:///")).resolve())
-    store = StoreSettings(url=url, blob_dir=(base / st.str("blob_dir", _REQUIRED)).resolve())
+    store = StoreSettings(url=url, blob_dir=(base / st.text("blob_dir", _REQUIRED)).resolve())
 
     sm = root.table("smtp")
-    sm.unknown({"host", "port", "security", "username", "password_env", "password_file", "sender",
-                "max_attempts", "retry_seconds", "timeout_seconds", "cafile"})
+    sm.unknown(
+        {
+            "host",
+            "port",
+            "security",
+            "username",
+            "password_env",
+            "password_file",
+            "sender",
+            "max_attempts",
+            "retry_seconds",
+            "timeout_seconds",
+            "cafile",
+        }
+    )
     smtp = SmtpSettings(
-        host=sm.str("host", _REQUIRED),
-        port=sm.int("port", _REQUIRED, minimum=1),
+        host=sm.text("host", _REQUIRED),
+        port=sm.integer("port", _REQUIRED, minimum=1),
         security=_security(sm, "ssl"),
-        username=sm.str("username", "") if "username" in sm.data else "",
+        username=sm.text("username", "") if "username" in sm.data else "",
         password=_secret(sm, base),
         sender=_address(sm, "sender"),
-        max_attempts=sm.int("max_attempts", 8, minimum=1),
-        retry_seconds=sm.int("retry_seconds", 60, minimum=1),
-        timeout_seconds=float(sm.int("timeout_seconds", 30, minimum=1)),
-        cafile=(base / sm.str("cafile")) if sm.str("cafile", None) else None,
+        max_attempts=sm.integer("max_attempts", 8, minimum=1),
+        retry_seconds=sm.integer("retry_seconds", 60, minimum=1),
+        timeout_seconds=float(sm.integer("timeout_seconds", 30, minimum=1)),
+        cafile=(base / sm.text("cafile")) if sm.text("cafile", None) else None,
     )
 
     allowed_kinds = {k.value for k in MailboxKind}
     mailboxes: list[MailboxSettings] = []
     for mb in root.tables("mailboxes"):
-        mb.unknown({"name", "kind", "address", "host", "port", "security", "username", "password_env",
-                    "password_file", "folder", "poll_seconds", "max_message_bytes", "fetch_batch",
-                    "cafile", "deadline"})
-        kind = mb.str("kind", _REQUIRED)
+        mb.unknown(
+            {
+                "name",
+                "kind",
+                "address",
+                "host",
+                "port",
+                "security",
+                "username",
+                "password_env",
+                "password_file",
+                "folder",
+                "poll_seconds",
+                "max_message_bytes",
+                "fetch_batch",
+                "cafile",
+                "deadline",
+            }
+        )
+        kind = mb.text("kind", _REQUIRED)
         if kind not in allowed_kinds:
             raise ConfigError(f"{mb.key('kind')}: must be one of {', '.join(sorted(allowed_kinds))}, got {kind!r}")
-        name = mb.str("name", _REQUIRED)
+        name = mb.text("name", _REQUIRED)
         if any(m.name == name for m in mailboxes):
             raise ConfigError(f"{mb.key('name')}: the name {name!r} is used twice")
-        cafile = mb.str("cafile", None)
+        cafile = mb.text("cafile", None)
         mailboxes.append(
             MailboxSettings(
                 name=name,
                 kind=MailboxKind(kind),
-                address=_address(mb, "address", None) or mb.str("username", _REQUIRED),
-                host=mb.str("host", _REQUIRED),
-                port=mb.int("port", _REQUIRED, minimum=1),
+                address=_address(mb, "address", None) or mb.text("username", _REQUIRED),
+                host=mb.text("host", _REQUIRED),
+                port=mb.integer("port", _REQUIRED, minimum=1),
                 security=_security(mb, "ssl"),
-                username=mb.str("username", _REQUIRED),
+                username=mb.text("username", _REQUIRED),
                 password=_secret(mb, base),
-                folder=mb.str("folder", "INBOX"),
-                poll_seconds=mb.int("poll_seconds", 300, minimum=10),
-                max_message_bytes=mb.int("max_message_bytes", 60 * 1024 * 1024, minimum=1024),
-                fetch_batch=mb.int("fetch_batch", 20, minimum=1),
+                folder=mb.text("folder", "INBOX"),
+                poll_seconds=mb.integer("poll_seconds", 300, minimum=10),
+                max_message_bytes=mb.integer("max_message_bytes", 60 * 1024 * 1024, minimum=1024),
+                fetch_batch=mb.integer("fetch_batch", 20, minimum=1),
                 cafile=(base / cafile) if cafile else None,
                 deadline=_date(mb, "deadline"),
             )
@@ -272,31 +301,38 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     try:
         digest_time = raw_time if isinstance(raw_time, dt.time) else dt.time.fromisoformat(str(raw_time))
     except ValueError as exc:
-        raise ConfigError(f"{dg.key('time')}: expected a time like \"07:30\", got {raw_time!r}") from exc
+        raise ConfigError(f'{dg.key("time")}: expected a time like "07:30", got {raw_time!r}') from exc
     digest = DigestSettings(recipients=recipients, time=digest_time)
 
     units: list[Unit] = []
     seen: dict[str, str] = {}
     for un in root.tables("units"):
         un.unknown({"name", "aliases", "activity_quota"})
-        uname = un.str("name", _REQUIRED)
+        uname = un.text("name", _REQUIRED)
         aliases = un.str_list("aliases", ())
         for label in (uname, *aliases):
             if label in seen:
                 raise ConfigError(f"{un.key('name')}: {label!r} already names {seen[label]!r}")
             seen[label] = uname
-        units.append(Unit(name=uname, aliases=aliases, activity_quota=un.int("activity_quota", None)))
+        units.append(Unit(name=uname, aliases=aliases, activity_quota=un.integer("activity_quota", None)))
 
     rp = root.table("replies", required=False)
     rp.unknown({"templates_dir", "campaign", "contact"})
-    tdir = rp.str("templates_dir", None)
+    tdir = rp.text("templates_dir", None)
     replies = ReplySettings(
         templates_dir=(base / tdir) if tdir else None,
-        campaign=rp.str("campaign", ReplySettings.campaign),
-        contact=rp.str("contact", ReplySettings.contact),
+        campaign=rp.text("campaign", ReplySettings.campaign),
+        contact=rp.text("contact", ReplySettings.contact),
     )
-    return Settings(path=path, store=store, smtp=smtp, mailboxes=tuple(mailboxes), digest=digest,
-                    units=tuple(units), replies=replies)
+    return Settings(
+        path=path,
+        store=store,
+        smtp=smtp,
+        mailboxes=tuple(mailboxes),
+        digest=digest,
+        units=tuple(units),
+        replies=replies,
+    )
 
 
 def load(path: Path) -> Settings:

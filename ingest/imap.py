@@ -14,8 +14,12 @@ from ingest.config import MailboxSettings
 
 log = logging.getLogger(__name__)
 
-CLIENT_ID = {"name": "mailbox-intake", "version": "0.1.0", "vendor": "mailbox-intake",
-             "support-email": "postmaster@localhost"}
+CLIENT_ID = {
+    "name": "mailbox-intake",
+    "version": "0.1.0",
+    "vendor": "mailbox-intake",
+    "support-email": "postmaster@localhost",
+}
 
 
 def quiet(client: IMAPClient) -> IMAPClient:
@@ -36,8 +40,15 @@ class ImapSession:
     def __enter__(self) -> ImapSession:
         s = self.settings
         context = ssl.create_default_context(cafile=str(s.cafile) if s.cafile else None)
-        client = quiet(IMAPClient(s.host, port=s.port, ssl=s.security == "ssl",
-                                  ssl_context=context if s.security == "ssl" else None, timeout=self.timeout))
+        client = quiet(
+            IMAPClient(
+                s.host,
+                port=s.port,
+                ssl=s.security == "ssl",
+                ssl_context=context if s.security == "ssl" else None,
+                timeout=self.timeout,
+            )
+        )
         try:
             if s.security == "starttls":
                 client.starttls(context)

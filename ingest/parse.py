@@ -8,6 +8,7 @@ Headers are decoded from their raw bytes by `ingest.decode`, never by the stdlib
 from __future__ import annotations
 
 import email
+import email.parser
 import email.utils
 import re
 from collections.abc import Iterator
@@ -97,6 +98,11 @@ def _message_id(value: str | None) -> str | None:
     return value[:900] or None
 
 
+def _first(headers: dict[str, list[str]], name: str) -> str | None:
+    values = headers.get(name)
+    return values[0] if values else None
+
+
 def _printable_raw(value: str) -> str:
     """A raw header value kept as received: 8-bit bytes shown as escapes, never as surrogates."""
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -174,14 +180,14 @@ def parse_bytes(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> ParsedMai
             )
         )
     return ParsedMail(
-        message_id=_message_id(headers.get("message-id", [None])[0]),
+        message_id=_message_id(_first(headers, "message-id")),
         sender=sender,
         sender_display=display,
         subject=subject,
         raw_subject=raw_subject_text,
-        date=(headers.get("date") or [None])[0],
-        in_reply_to=_message_id((headers.get("in-reply-to") or [None])[0]),
-        references=(headers.get("references") or [None])[0],
+        date=_first(headers, "date"),
+        in_reply_to=_message_id(_first(headers, "in-reply-to")),
+        references=_first(headers, "references"),
         headers=headers,
         content_type=msg.get_content_type(),
         text="\n".join(text_chunks),
@@ -193,3 +199,19 @@ def parse_bytes(raw: bytes, *, limits: ParseLimits = ParseLimits()) -> ParsedMai
 
 def parse_file(path: Path, *, limits: ParseLimits = ParseLimits()) -> ParsedMail:
     return parse_bytes(path.read_bytes(), limits=limits)
+
+
+def parse_headers_only(raw: bytes, *, max_header_bytes: int = 256 * 1024) -> ParsedMail:
+    """Only the header of a message (the rest unread): for messages over a limit."""
+    head = email.parser.BytesHeaderParser(policy=compat32).parsebytes(raw[:max_header_bytes])
+    headers: dict[str, list[str]] = {}
+    for name, value in head.raw_items():
+        headers.setdefault(name.lower(), []).append(decode_header(value).text)
+    display, sender = parse_address(_first(headers, "from") or "")
+    subject_raw = next((v for n, v in head.raw_items() if n.lower() == "subject"), "")
+    return ParsedMail(
+        message_id=_message_id(_first(headers, "message-id")), sender=sender, sender_display=display,
+        subject=decode_header(subject_raw).text, raw_subject=_printable_raw(subject_raw),
+        date=_first(headers, "date"), in_reply_to=_message_id(_first(headers, "in-reply-to")),
+        references=_first(headers, "references"), headers=headers,
+        content_type=head.get_content_type(), text="", html="", parts=())

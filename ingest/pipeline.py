@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.parser
-import email.policy
 import logging
 import traceback
 import zoneinfo
@@ -24,12 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.config import MailboxSettings, Settings
-from ingest.decode import decode_header
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
 from ingest.kinds import label
 from ingest.links import find_links
-from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, _printable_raw, parse_address, parse_bytes
+from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
 from ingest.roster import Roster
 from ingest.rules import Problem
 from ingest.rules.autoreply import ignore_reason
@@ -60,8 +57,11 @@ class _Stage:
 
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.name not in ("members", "path")}
+        return {
+            f.name: _jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in ("members", "path")
+        }
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):
@@ -96,20 +96,34 @@ class Pipeline:
 
     # -- storing -------------------------------------------------------------------------------
 
-    def store_raw(self, *, mailbox: str, uidvalidity: int, uid: int, raw: bytes, size: int | None = None,
-                  oversize: bool = False) -> int | None:
+    def store_raw(
+        self, *, mailbox: str, uidvalidity: int, uid: int, raw: bytes, size: int | None = None, oversize: bool = False
+    ) -> int | None:
         """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known."""
         sha = self.blobs.put_bytes(raw)
         try:
             with self.sessions.begin() as session:
-                known = session.scalar(select(Message.id).where(
-                    Message.mailbox == mailbox, Message.uidvalidity == uidvalidity, Message.uid == uid))
+                known = session.scalar(
+                    select(Message.id).where(
+                        Message.mailbox == mailbox, Message.uidvalidity == uidvalidity, Message.uid == uid
+                    )
+                )
                 if known is not None:
                     return None
-                row = Message(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=sha,
-                              raw_size=size if size is not None else len(raw), oversize=oversize,
-                              status=MessageStatus.RECEIVED, reasons=[], notes=[], large_attachment_links=[],
-                              attempts=0, late=False)
+                row = Message(
+                    mailbox=mailbox,
+                    uidvalidity=uidvalidity,
+                    uid=uid,
+                    raw_sha256=sha,
+                    raw_size=size if size is not None else len(raw),
+                    oversize=oversize,
+                    status=MessageStatus.RECEIVED,
+                    reasons=[],
+                    notes=[],
+                    large_attachment_links=[],
+                    attempts=0,
+                    late=False,
+                )
                 session.add(row)
                 session.flush()
                 return row.id
@@ -127,8 +141,7 @@ class Pipeline:
                 if msg is None:
                     raise LookupError(f"no message with id {message_id}")
                 status = self._judge(session, msg, stage)
-                log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id,
-                         status.value)
+                log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id, status.value)
                 return status
         except Exception:
             tb = traceback.format_exc()
@@ -159,9 +172,12 @@ class Pipeline:
             try:
                 mail = parse_bytes(raw, limits=self.parse_limits)
             except ParseLimitExceeded as exc:
-                mail = self._headers_only(raw)
-                limit_problem = Problem(code="parse-limit", text=f"邮件无法处理：{exc}",
-                                        fix="请不要嵌套转发，把作品文件直接作为附件重新发送一封新邮件。")
+                mail = parse_headers_only(raw)
+                limit_problem = Problem(
+                    code="parse-limit",
+                    text=f"邮件无法处理：{exc}",
+                    fix="请不要嵌套转发，把作品文件直接作为附件重新发送一封新邮件。",
+                )
             self._describe(msg, mail)
 
         with stage(Stage.CLASSIFY):
@@ -200,20 +216,6 @@ class Pipeline:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _headers_only(self, raw: bytes) -> ParsedMail:
-        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[: 256 * 1024])
-        headers: dict[str, list[str]] = {}
-        for name, value in head.raw_items():
-            headers.setdefault(name.lower(), []).append(decode_header(value).text)
-        display, sender = parse_address((headers.get("from") or [""])[0])
-        subject_raw = next((v for n, v in head.raw_items() if n.lower() == "subject"), "")
-        return ParsedMail(
-            message_id=(headers.get("message-id") or [None])[0], sender=sender, sender_display=display,
-            subject=decode_header(subject_raw).text, raw_subject=_printable_raw(subject_raw),
-            date=(headers.get("date") or [None])[0], in_reply_to=None,
-            references=(headers.get("references") or [None])[0], headers=headers,
-            content_type=head.get_content_type(), text="", html="", parts=())
-
     def _describe(self, msg: Message, mail: ParsedMail) -> None:
         msg.message_id = mail.message_id[:998] if mail.message_id else None
         msg.sender = mail.sender
@@ -230,8 +232,9 @@ class Pipeline:
             fix="请压缩文件，或改用 QQ 邮箱/网易邮箱的“超大附件”发送下载链接。",
         )
 
-    def _finish(self, msg: Message, status: MessageStatus, reasons: list[str],
-                notes: list[str] | None = None) -> MessageStatus:
+    def _finish(
+        self, msg: Message, status: MessageStatus, reasons: list[str], notes: list[str] | None = None
+    ) -> MessageStatus:
         msg.status = status
         msg.reasons = reasons
         msg.notes = notes or []
@@ -242,23 +245,65 @@ class Pipeline:
         if unit is None:
             return False
         found = session.scalar(
-            select(Attachment.id).join(Message)
-            .where(Attachment.sha256 == sha256, Attachment.counted.is_(True), Message.unit == unit,
-                   Message.status == MessageStatus.ACCEPTED, Message.id != msg_id)
-            .limit(1))
+            select(Attachment.id)
+            .join(Message)
+            .where(
+                Attachment.sha256 == sha256,
+                Attachment.counted.is_(True),
+                Message.unit == unit,
+                Message.status == MessageStatus.ACCEPTED,
+                Message.id != msg_id,
+            )
+            .limit(1)
+        )
         return found is not None
 
-    def _add_file(self, session: Session, msg: Message, *, position: int, filename: str | None, name: str,
-                  sha: str, size: int, facts: FileFacts, inline: bool, container: str | None) -> FileView:
+    def _add_file(
+        self,
+        session: Session,
+        msg: Message,
+        *,
+        position: int,
+        filename: str | None,
+        name: str,
+        sha: str,
+        size: int,
+        facts: FileFacts,
+        inline: bool,
+        container: str | None,
+    ) -> FileView:
         duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg.unit, sha, msg.id)
         counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems
-        msg.attachments.append(Attachment(
-            position=position, filename=filename, display_name=name, container=container, sha256=sha,
-            size=size, mime=facts.mime[:255], label=facts.label[:255], kind=facts.kind, inline=inline,
-            valid=not facts.problems, counted=counted, problems=list(facts.problems), facts=_jsonable(facts)))
-        return FileView(name=name, kind=facts.kind, label=facts.label, size=size, valid=not facts.problems,
-                        inline=inline, duplicate=duplicate, is_description=facts.is_description,
-                        problems=facts.problems, container=container)
+        msg.attachments.append(
+            Attachment(
+                position=position,
+                filename=filename,
+                display_name=name,
+                container=container,
+                sha256=sha,
+                size=size,
+                mime=facts.mime[:255],
+                label=facts.label[:255],
+                kind=facts.kind,
+                inline=inline,
+                valid=not facts.problems,
+                counted=counted,
+                problems=list(facts.problems),
+                facts=_jsonable(facts),
+            )
+        )
+        return FileView(
+            name=name,
+            kind=facts.kind,
+            label=facts.label,
+            size=size,
+            valid=not facts.problems,
+            inline=inline,
+            duplicate=duplicate,
+            is_description=facts.is_description,
+            problems=facts.problems,
+            container=container,
+        )
 
     def _extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
         views: list[FileView] = []
@@ -271,46 +316,104 @@ class Pipeline:
                 path.write_bytes(part.payload)
                 facts = inspect_file(path, filename=name, limits=self.inspect_limits, workdir=work)
                 sha = self.blobs.put_bytes(part.payload)
-                views.append(self._add_file(session, msg, position=position, filename=part.filename, name=name,
-                                            sha=sha, size=len(part.payload), facts=facts, inline=part.inline,
-                                            container=None))
+                views.append(
+                    self._add_file(
+                        session,
+                        msg,
+                        position=position,
+                        filename=part.filename,
+                        name=name,
+                        sha=sha,
+                        size=len(part.payload),
+                        facts=facts,
+                        inline=part.inline,
+                        container=None,
+                    )
+                )
                 position += 1
                 for member in facts.members:
                     mname = display_name(member.name, fallback=f"文件{position}")
                     msha = self.blobs.adopt(member.path) if member.path is not None else member.sha256
-                    views.append(self._add_file(session, msg, position=position, filename=member.name,
-                                                name=mname, sha=msha, size=member.size, facts=member.facts,
-                                                inline=False, container=name))
+                    views.append(
+                        self._add_file(
+                            session,
+                            msg,
+                            position=position,
+                            filename=member.name,
+                            name=mname,
+                            sha=msha,
+                            size=member.size,
+                            facts=member.facts,
+                            inline=False,
+                            container=name,
+                        )
+                    )
                     position += 1
         return views
 
-    def _write_reply(self, session: Session, msg: Message, box: MailboxSettings, mail: ParsedMail,
-                     status: MessageStatus, problems: list[Problem], files: list[FileView],
-                     notes: list[str]) -> None:
+    def _write_reply(
+        self,
+        session: Session,
+        msg: Message,
+        box: MailboxSettings,
+        mail: ParsedMail,
+        status: MessageStatus,
+        problems: list[Problem],
+        files: list[FileView],
+        notes: list[str],
+    ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
         conv, example = convention(box.kind)
         received = msg.received_at.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M")
         subject = clean_text(mail.subject, max_chars=150) or "（无标题）"
-        file_rows = [{"name": f.name, "label": f.label, "size": f.size, "container": f.container,
-                      "problems": list(f.problems)} for f in files]
+        file_rows = [
+            {"name": f.name, "label": f.label, "size": f.size, "container": f.container, "problems": list(f.problems)}
+            for f in files
+        ]
         common: dict[str, Any] = {
-            "subject": subject, "collection": label(box.kind), "received_at": received,
-            "campaign": self.settings.replies.campaign, "contact": self.settings.replies.contact,
+            "subject": subject,
+            "collection": label(box.kind),
+            "received_at": received,
+            "campaign": self.settings.replies.campaign,
+            "contact": self.settings.replies.contact,
         }
         if status is MessageStatus.ACCEPTED:
-            counted = [r for r, f in zip(file_rows, files, strict=True)
-                       if f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE]
-            not_counted = [{"name": f.name, "why": "与此前已收到的文件相同，不重复计入" if f.duplicate
-                            else "压缩包本身不计入，其中的文件已分别登记" if f.kind is AttachmentKind.ARCHIVE
-                            else "；".join(f.problems) or "不是可登记的文件"}
-                           for f in files if not (f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE)]
-            context = {**common, "unit": msg.unit or "", "title": msg.title, "counted": counted,
-                       "not_counted": not_counted, "links": msg.large_attachment_links, "notes": notes}
+            counted = [
+                r
+                for r, f in zip(file_rows, files, strict=True)
+                if f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE
+            ]
+            not_counted = [
+                {
+                    "name": f.name,
+                    "why": "与此前已收到的文件相同，不重复计入"
+                    if f.duplicate
+                    else "压缩包本身不计入，其中的文件已分别登记"
+                    if f.kind is AttachmentKind.ARCHIVE
+                    else "；".join(f.problems) or "不是可登记的文件",
+                }
+                for f in files
+                if not (f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE)
+            ]
+            context = {
+                **common,
+                "unit": msg.unit or "",
+                "title": msg.title,
+                "counted": counted,
+                "not_counted": not_counted,
+                "links": msg.large_attachment_links,
+                "notes": notes,
+            }
             kind = ReplyKind.ACKNOWLEDGEMENT
         else:
-            context = {**common, "problems": [{"text": p.text, "fix": p.fix} for p in problems],
-                       "files": file_rows, "convention": conv, "example": example}
+            context = {
+                **common,
+                "problems": [{"text": p.text, "fix": p.fix} for p in problems],
+                "files": file_rows,
+                "convention": conv,
+                "example": example,
+            }
             kind = ReplyKind.REJECTION
         rendered = self.renderer.render(kind.value, context)
         reply = new_reply(message=msg, kind=kind, rendered=rendered, sender=self.settings.smtp.sender)

@@ -45,8 +45,9 @@ def _batches(uids: list[int], sizes: dict[int, int], *, count: int, max_bytes: i
 class Poller:
     """Polls mailboxes; the stop event is checked between messages (SIGTERM finishes the one in hand)."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], pipeline: Pipeline,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], pipeline: Pipeline, stop: threading.Event | None = None
+    ) -> None:
         self.sessions = sessions
         self.pipeline = pipeline
         self.stop = stop or threading.Event()
@@ -76,9 +77,13 @@ class Poller:
                 last_uid = state.last_uid
                 if state.uidvalidity != imap.uidvalidity:
                     if state.uidvalidity is not None:
-                        log.warning("%s: UIDVALIDITY changed %s -> %s; rescanning (stored messages are not "
-                                    "fetched twice within one UIDVALIDITY)", box.name, state.uidvalidity,
-                                    imap.uidvalidity)
+                        log.warning(
+                            "%s: UIDVALIDITY changed %s -> %s; rescanning (stored messages are not "
+                            "fetched twice within one UIDVALIDITY)",
+                            box.name,
+                            state.uidvalidity,
+                            imap.uidvalidity,
+                        )
                     last_uid = 0
                     self._save(box.name, uidvalidity=imap.uidvalidity, last_uid=0)
                 uids = imap.uids_after(last_uid)
@@ -98,16 +103,26 @@ class Poller:
                             log.warning("%s uid %d: vanished before it could be fetched", box.name, uid)
                             continue
                         fetched += 1
-                        msg_id = self.pipeline.store_raw(mailbox=box.name, uidvalidity=imap.uidvalidity, uid=uid,
-                                                         raw=raw, size=sizes.get(uid, len(raw)), oversize=uid in big)
+                        msg_id = self.pipeline.store_raw(
+                            mailbox=box.name,
+                            uidvalidity=imap.uidvalidity,
+                            uid=uid,
+                            raw=raw,
+                            size=sizes.get(uid, len(raw)),
+                            oversize=uid in big,
+                        )
                         if msg_id is not None:
                             status = self.pipeline.process(msg_id)
                             statuses[status.value] = statuses.get(status.value, 0) + 1
                         self._save(box.name, last_uid=uid)
             self._save(box.name, last_poll_at=utcnow(), last_ok_at=utcnow(), last_error=None, consecutive_errors=0)
         except Exception as exc:
-            self._save(box.name, last_poll_at=utcnow(), last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                       consecutive_errors=state.consecutive_errors + 1)
+            self._save(
+                box.name,
+                last_poll_at=utcnow(),
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                consecutive_errors=state.consecutive_errors + 1,
+            )
             raise
         return PollReport(mailbox=box.name, fetched=fetched, statuses=statuses, stopped=self.stop.is_set())
 

@@ -48,8 +48,14 @@ def build_scheduler(app: App) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
     now = dt.datetime.now()
     for box in app.settings.mailboxes:
-        scheduler.add_job(_poll_job, IntervalTrigger(seconds=box.poll_seconds), args=(app, box),
-                          id=f"poll:{box.name}", name=f"poll {box.name}", next_run_time=now)
+        scheduler.add_job(
+            _poll_job,
+            IntervalTrigger(seconds=box.poll_seconds),
+            args=(app, box),
+            id=f"poll:{box.name}",
+            name=f"poll {box.name}",
+            next_run_time=now,
+        )
     scheduler.add_job(_replies_job, IntervalTrigger(seconds=REPLY_SECONDS), args=(app,), id="replies")
     t = app.settings.digest.time
     scheduler.add_job(_digest_job, CronTrigger(hour=t.hour, minute=t.minute), args=(app,), id="digest")

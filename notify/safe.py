@@ -7,9 +7,7 @@ import unicodedata
 
 # C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates and marks,
 # zero-width characters and the BOM.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
-)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
 _PATHY = re.compile(r"[\\/:*?\"<>|]")
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
 

@@ -71,8 +71,14 @@ class CleanJSON(TypeDecorator[Any]):
 
 
 def _enum(cls: type[Any], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True)
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class Base(DeclarativeBase):

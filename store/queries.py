@@ -11,8 +11,13 @@ from store.enums import MessageStatus
 from store.models import Message
 
 
-def messages(session: Session, *, status: MessageStatus | None = None, mailbox: str | None = None,
-             ids: Sequence[int] | None = None) -> list[Message]:
+def messages(
+    session: Session,
+    *,
+    status: MessageStatus | None = None,
+    mailbox: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[Message]:
     """Messages with their attachments and replies loaded, oldest first."""
     query = select(Message).options(selectinload(Message.attachments), selectinload(Message.replies))
     if status is not None:

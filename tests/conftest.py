@@ -110,8 +110,16 @@ def imap_user(dovecot: Dovecot) -> tuple[str, str]:
     return name, password
 
 
-def write_config(path: Path, *, db_url: str, dovecot: Dovecot, smtp: SmtpSink, user: str,
-                 kind: str = "offline-activity", extra: str = "") -> Path:
+def write_config(
+    path: Path,
+    *,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    user: str,
+    kind: str = "offline-activity",
+    extra: str = "",
+) -> Path:
     path.write_text(
         f"""
 [store]
@@ -167,8 +175,14 @@ name = "海东市总工会"
 
 
 @pytest.fixture
-def settings_path(tmp_path: Path, db_url: str, dovecot: Dovecot, smtp: SmtpSink, imap_user: tuple[str, str],
-                  monkeypatch: pytest.MonkeyPatch) -> Path:
+def settings_path(
+    tmp_path: Path,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    imap_user: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
     """A configuration file for one test: its own mailbox and database, the shared servers."""
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
     return write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])

@@ -454,6 +454,7 @@ class RarEntry:
     symlink: bool = False
     encrypted: bool = False
     directory: bool = False
+    method: int = 0x30  # 0x30 stored; 0x31-0x35 compressed (the data are then not valid RAR streams)
 
 
 def make_rar(tmp_path: Path, *, name: str = "作品.rar", entries: Sequence[RarEntry]) -> Path:
@@ -483,7 +484,7 @@ def make_rar(tmp_path: Path, *, name: str = "作品.rar", entries: Sequence[RarE
             zlib.crc32(entry.data),
             dos_time,
             29,
-            0x30,
+            entry.method,
             len(entry.raw_name),
             attr,
         )

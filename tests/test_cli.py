@@ -36,8 +36,19 @@ def test_poll_then_messages_json(settings_path: Path, deliver: Callable[[bytes],
     data = json.loads(out)
     assert [m["status"] for m in data] == ["accepted", "rejected", "ignored"]
     good = data[0]
-    assert set(good) >= {"id", "mailbox", "message_id", "sender", "subject", "unit", "status", "reasons",
-                         "attachments", "large_attachment_links", "reply"}
+    assert set(good) >= {
+        "id",
+        "mailbox",
+        "message_id",
+        "sender",
+        "subject",
+        "unit",
+        "status",
+        "reasons",
+        "attachments",
+        "large_attachment_links",
+        "reply",
+    }
     assert good["unit"] == "西宁市总工会" and good["subject"] == "西宁市总工会线下活动汇总"
     assert good["reply"] == {"kind": "acknowledgement", "status": "sent"}
     (photo,) = good["attachments"]
@@ -69,8 +80,9 @@ def test_errors_are_explained(settings_path: Path, tmp_path: Path) -> None:
     code, out = _run(settings_path, "rerun")
     assert code == 1 and "name message ids or use --failed" in out
     bad = tmp_path / "bad.toml"
-    bad.write_text(settings_path.read_text(encoding="utf-8").replace('kind = "offline-activity"', 'kind = "x"'),
-                   encoding="utf-8")
+    bad.write_text(
+        settings_path.read_text(encoding="utf-8").replace('kind = "offline-activity"', 'kind = "x"'), encoding="utf-8"
+    )
     code, out = _run(bad, "check")
     assert code == 1 and "mailboxes[0].kind: must be one of" in out
 
@@ -83,8 +95,9 @@ def test_check_reports_missing_secret(settings_path: Path, monkeypatch: pytest.M
     assert code == 1 and "INTAKE_TEST_IMAP_PASSWORD is not set" in out
 
 
-def test_digest_preview_and_send_once(settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink,
-                                      tmp_path: Path) -> None:
+def test_digest_preview_and_send_once(
+    settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink, tmp_path: Path
+) -> None:
     deliver(samples.offline_report(unit="西宁市总工会", sender="xnzgh@163.com"))
     _run(settings_path, "poll", "--once")
     smtp.clear()

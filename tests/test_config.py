@@ -23,7 +23,10 @@ def test_example_models_the_notice() -> None:
     assert len(annex) == 12
     assert sum(u.activity_quota or 0 for u in annex) == 65
     assert {u.name for u in settings.units if u.activity_quota is None} >= {"海东市总工会", "玉树州总工会"}
-    assert "黄南州总工会" in EXAMPLE.read_text(encoding="utf-8").split('name = "micro-film"')[0].rsplit("[[mailboxes]]", 1)[0]
+    assert (
+        "黄南州总工会"
+        in EXAMPLE.read_text(encoding="utf-8").split('name = "micro-film"')[0].rsplit("[[mailboxes]]", 1)[0]
+    )
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -40,16 +43,25 @@ def _write(tmp_path: Path, text: str) -> Path:
         (lambda s: s.replace('security = "ssl"', 'security = "tls"', 1), "smtp.security: must be one of"),
         (lambda s: s.replace("port = 465", 'port = "465"'), "smtp.port: expected an integer"),
         (lambda s: s.replace('blob_dir = "var/blobs"\n', ""), "store.blob_dir: missing"),
-        (lambda s: s.replace('password_env = "INTAKE_SMTP_PASSWORD"', 'password = "hunter2"'),
-         "smtp.password: passwords are never read from the configuration file"),
+        (
+            lambda s: s.replace('password_env = "INTAKE_SMTP_PASSWORD"', 'password = "hunter2"'),
+            "smtp.password: passwords are never read from the configuration file",
+        ),
         (lambda s: s.replace('time = "07:30"', 'time = "7.30am"'), "digest.time: expected a time"),
-        (lambda s: s.replace('recipients = ["wxb0626@126.com"]', 'recipients = ["not an address"]'),
-         "digest.recipients[0]: not an email address"),
-        (lambda s: s.replace('aliases = ["西宁总工会", "西宁市总"]', 'aliases = ["海南州总工会"]'),
-         "'海南州总工会' already names"),
+        (
+            lambda s: s.replace('recipients = ["wxb0626@126.com"]', 'recipients = ["not an address"]'),
+            "digest.recipients[0]: not an email address",
+        ),
+        (
+            lambda s: s.replace('aliases = ["西宁总工会", "西宁市总"]', 'aliases = ["海南州总工会"]'),
+            "'海南州总工会' already names",
+        ),
         (lambda s: s.replace("poll_seconds = 300", "pol_seconds = 300", 1), "mailboxes[0].pol_seconds: unknown key"),
         (lambda s: s + "\n[extra]\n", "extra: unknown key"),
-        (lambda s: s.replace("deadline = 2020-08-20", 'deadline = "August"', 1), "mailboxes[0].deadline: expected a date"),
+        (
+            lambda s: s.replace("deadline = 2020-08-20", 'deadline = "August"', 1),
+            "mailboxes[0].deadline: expected a date",
+        ),
     ],
 )
 def test_wrong_config_names_key_and_problem(tmp_path: Path, change: object, message: str) -> None:

@@ -18,8 +18,9 @@ from store.enums import MessageStatus
 pytestmark = pytest.mark.servers
 
 
-def test_session_sends_id_and_keeps_imaplib_debug_off(settings: Settings, dovecot: Dovecot,
-                                                        deliver: Callable[[bytes], int]) -> None:
+def test_session_sends_id_and_keeps_imaplib_debug_off(
+    settings: Settings, dovecot: Dovecot, deliver: Callable[[bytes], int]
+) -> None:
     uid = deliver(samples.offline_report())
     box = settings.mailboxes[0]
     with ImapSession(settings=box) as imap:
@@ -41,8 +42,10 @@ def test_oversize_message_is_not_downloaded_and_sender_told_once(
     from ingest.config import load
 
     path = Path(str(settings_path))
-    path.write_text(path.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 60\n"
-                    "max_message_bytes = 20000"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 60\nmax_message_bytes = 20000"),
+        encoding="utf-8",
+    )
     deliver(samples.offline_report(unit="西宁市总工会", sender="big@163.com", photos=8))
     app = App.build(load(path))
     app.poll()

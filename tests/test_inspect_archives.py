@@ -13,7 +13,7 @@ import mediafactory as mf
 import pytest
 import rarfile
 
-from ingest.inspect import FileFacts, InspectLimits, inspect_file
+from ingest.inspect import FileFacts, InspectLimits, MissingToolError, inspect_file
 from ingest.inspect.archives import Budget, Entry, Extraction, LimitExceeded, copy_member
 from store.enums import AttachmentKind
 
@@ -391,6 +391,32 @@ def test_this_server_has_a_tool_for_compressed_rar_members(tmp_path: Path, monke
     assert member.path.read_bytes() == "经由工具解压".encode()
 
 
+def test_a_compressed_rar_member_that_will_not_unpack_is_named(tmp_path: Path) -> None:
+    # Given a member marked as compressed whose data are noise: the external tool fails on it
+    path = mf.make_rar(
+        tmp_path,
+        entries=[
+            mf.RarEntry(raw_name="完好.txt".encode(), data="完好".encode()),
+            mf.RarEntry(raw_name="压缩.txt".encode(), data=random.Random(1).randbytes(500), method=0x33),
+        ],
+    )
+
+    facts = _inspect(path, tmp_path / "work")
+
+    assert facts.problems == ("压缩包已损坏，其中的“压缩.txt”无法解压",)
+    assert [m.name for m in facts.members] == ["完好.txt"]
+
+
+def test_a_missing_rar_tool_is_a_setup_fault_not_the_senders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for tool in ("UNRAR_TOOL", "UNAR_TOOL", "BSDTAR_TOOL", "SEVENZIP_TOOL", "SEVENZIP2_TOOL"):
+        monkeypatch.setattr(rarfile, tool, str(tmp_path / "no-such-tool"))
+    monkeypatch.setattr(rarfile, "CURRENT_SETUP", None)
+    path = mf.make_rar(tmp_path, entries=[mf.RarEntry(raw_name=b"a.txt", data=b"x" * 50, method=0x33)])
+
+    with pytest.raises(MissingToolError):
+        _inspect(path, tmp_path / "work")
+
+
 # --- 7z ----------------------------------------------------------------------------------------
 
 
@@ -447,6 +473,20 @@ def test_a_7z_bomb_is_refused(tmp_path: Path) -> None:
     assert facts.problems[0].endswith("疑似压缩炸弹，未解压")
 
 
+def test_a_damaged_7z_keeps_the_members_before_the_damage(tmp_path: Path) -> None:
+    path = mf.make_7z(tmp_path, files={f"{i}.bin": random.Random(i).randbytes(3000) for i in range(3)})
+    data = bytearray(path.read_bytes())
+    data[32 + 4000] ^= 0xFF  # inside the second member's compressed data
+    path.write_bytes(bytes(data))
+    work = tmp_path / "work"
+
+    facts = _inspect(path, work)
+
+    assert facts.problems == ("压缩包已损坏，其中的“1.bin”“2.bin”无法解压",)
+    assert [m.name for m in facts.members] == ["0.bin"]
+    assert _files(work) == ["member-0001"]
+
+
 def test_a_cut_off_7z_is_damaged(tmp_path: Path) -> None:
     full = mf.make_7z(tmp_path, files={"a.bin": random.Random(9).randbytes(5000)})
     path = mf.truncated_copy(full, tmp_path, name="cut.7z")
@@ -468,6 +508,7 @@ def test_a_cut_off_7z_is_damaged(tmp_path: Path) -> None:
         (b"\xff\xd8\xff\xe1", "a.jpg"),
         (b"\x89PNG\r\n\x1a\n", "a.png"),
         (b"\x00\x00\x00\x20ftypisom", "a.mp4"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "a.heic"),
         (b"ID3\x04\x00\x00", "a.mp3"),
         (b"%PDF-1.7\n", "a.pdf"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a.doc"),

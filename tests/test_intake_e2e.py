@@ -8,11 +8,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
 from ingest.app import App
+from ingest.cli import cli
 from ingest.config import load
 from store import queries
 from store.enums import MessageStatus, ReplyKind, ReplyStatus
@@ -38,9 +40,9 @@ def _text(message: EmailMessage) -> str:
     return str(body.get_content())
 
 
-def test_good_report_is_accepted_and_acknowledged_once(app: App, deliver: Callable[[bytes], int],
-                                                         smtp: SmtpSink, dovecot: Dovecot,
-                                                         imap_user: tuple[str, str]) -> None:
+def test_good_report_is_accepted_and_acknowledged_once(
+    app: App, deliver: Callable[[bytes], int], smtp: SmtpSink, dovecot: Dovecot, imap_user: tuple[str, str]
+) -> None:
     # Given a Foxmail report with two photos in the mailbox
     deliver(samples.offline_report(unit="西宁市总工会", photos=2, sender="xnzgh@163.com"))
     # When the intake polls twice
@@ -78,8 +80,9 @@ def test_good_report_is_accepted_and_acknowledged_once(app: App, deliver: Callab
     assert all(b"\\Seen" not in f for f in flags.values())
 
 
-def test_nothing_is_fetched_twice_across_polls_and_restarts(settings_path: Path, deliver: Callable[[bytes], int],
-                                                             smtp: SmtpSink) -> None:
+def test_nothing_is_fetched_twice_across_polls_and_restarts(
+    settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink
+) -> None:
     deliver(samples.offline_report(unit="海南州总工会", sender="hnz@126.com"))
     first = App.build(load(settings_path))
     first.poll()
@@ -135,10 +138,12 @@ def test_report_without_photo_is_rejected(app: App, deliver: Callable[[bytes], i
     assert "作为附件添加到邮件中" in text
 
 
-@pytest.mark.parametrize("make", [samples.auto_reply, samples.bounce, samples.list_message],
-                         ids=["auto-reply", "bounce", "list"])
-def test_machine_mail_is_ignored_without_reply(app: App, deliver: Callable[[bytes], int], smtp: SmtpSink,
-                                               make: Callable[[], bytes]) -> None:
+@pytest.mark.parametrize(
+    "make", [samples.auto_reply, samples.bounce, samples.list_message], ids=["auto-reply", "bounce", "list"]
+)
+def test_machine_mail_is_ignored_without_reply(
+    app: App, deliver: Callable[[bytes], int], smtp: SmtpSink, make: Callable[[], bytes]
+) -> None:
     deliver(make())
     _poll(app)
     msg = _only(app)
@@ -203,21 +208,22 @@ def test_failure_is_recorded_with_stage_and_fixed_by_rerun(
     app.engine.dispose()
     # When the admin removes the broken override and reruns the failed messages
     (override / "body.txt").unlink()
-    fixed = App.build(load(settings_path))
-    assert fixed.rerun(fixed.failed_ids()) == {msg.id: MessageStatus.ACCEPTED}  # type: ignore[attr-defined]
-    fixed.send_replies()
-    # a second rerun of an answered verdict sends nothing more
-    fixed.rerun([msg.id])  # type: ignore[attr-defined]
-    fixed.send_replies()
-    assert fixed.poll()[0].fetched == 0
-    fixed.engine.dispose()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(settings_path), "rerun", "--failed"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"{msg.id}: accepted" in result.output  # type: ignore[attr-defined]
+    assert "replies: sent 1" in result.output
+    # a second rerun of an answered verdict sends nothing more, and nothing is fetched again
+    again = runner.invoke(cli, ["--config", str(settings_path), "rerun", str(msg.id)], catch_exceptions=False)  # type: ignore[attr-defined]
+    assert "replies: sent 0" in again.output
+    polled = runner.invoke(cli, ["--config", str(settings_path), "poll", "--once"], catch_exceptions=False)
+    assert "reports: fetched 0" in polled.output
     (captured,) = smtp.wait_for(1)
     assert len(smtp.messages) == 1
     assert captured.message()["Subject"].startswith("回复：西宁市总工会线下活动汇总")
 
 
-def test_smtp_outage_never_fails_intake(settings_path: Path, deliver: Callable[[bytes], int],
-                                        smtp: SmtpSink) -> None:
+def test_smtp_outage_never_fails_intake(settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink) -> None:
     text = settings_path.read_text(encoding="utf-8").replace(f"port = {smtp.port}", "port = 1", 1)
     down = settings_path.with_name("down.toml")
     down.write_text(text, encoding="utf-8")

@@ -9,13 +9,15 @@ from ingest.roster import Roster
 from ingest.rules.subject import check_subject
 from store.enums import MailboxKind
 
-ROSTER = Roster(units=(
-    Unit(name="西宁市总工会", aliases=("西宁总工会",), activity_quota=10),
-    Unit(name="海南州总工会", activity_quota=5),
-    Unit(name="黄南州总工会", activity_quota=5),
-    Unit(name="中国铁路青藏集团有限公司工会", activity_quota=5),
-    Unit(name="海东市总工会"),
-))
+ROSTER = Roster(
+    units=(
+        Unit(name="西宁市总工会", aliases=("西宁总工会",), activity_quota=10),
+        Unit(name="海南州总工会", activity_quota=5),
+        Unit(name="黄南州总工会", activity_quota=5),
+        Unit(name="中国铁路青藏集团有限公司工会", activity_quota=5),
+        Unit(name="海东市总工会"),
+    )
+)
 REPORT = MailboxKind.OFFLINE_ACTIVITY
 
 
@@ -64,8 +66,11 @@ def test_wrong_convention_with_exact_unit_gives_corrected_subject() -> None:
 
 @pytest.mark.parametrize(
     ("subject", "title"),
-    [("西宁市总工会《战疫路上的劳动者》", "战疫路上的劳动者"), ("海东市总工会 战疫路上的劳动者", "战疫路上的劳动者"),
-     ("回复：【黄南州总工会】《青春》", "青春")],
+    [
+        ("西宁市总工会《战疫路上的劳动者》", "战疫路上的劳动者"),
+        ("海东市总工会 战疫路上的劳动者", "战疫路上的劳动者"),
+        ("回复：【黄南州总工会】《青春》", "青春"),
+    ],
 )
 def test_collection_subject_records_title(subject: str, title: str) -> None:
     verdict = check_subject(subject, kind=MailboxKind.MICRO_VIDEO, roster=ROSTER)

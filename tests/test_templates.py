@@ -13,22 +13,34 @@ from notify.safe import clean_header, display_name
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 CONTEXTS: dict[str, dict[str, object]] = {
     "acknowledgement": {
-        "subject": EVIL, "collection": "线下活动汇总", "received_at": "2020年06月01日 10:00", "campaign": "c",
-        "contact": "省总工会网络和社会工作部", "unit": "西宁市总工会", "title": None,
+        "subject": EVIL,
+        "collection": "线下活动汇总",
+        "received_at": "2020年06月01日 10:00",
+        "campaign": "c",
+        "contact": "省总工会网络和社会工作部",
+        "unit": "西宁市总工会",
+        "title": None,
         "counted": [{"name": EVIL, "label": "JPEG 图片", "size": 2048, "container": None, "problems": []}],
         "not_counted": [{"name": "a.exe", "why": "不是图片"}],
         "links": [{"filename": "视频.mp4", "size": "128.03M", "expires": "2020年11月27日 21:59", "url": "u"}],
         "notes": ["note"],
     },
     "rejection": {
-        "subject": EVIL, "collection": "线下活动汇总", "received_at": "2020年06月01日 10:00", "campaign": "c",
-        "contact": "省总工会网络和社会工作部", "problems": [{"text": EVIL, "fix": "请改正"}],
+        "subject": EVIL,
+        "collection": "线下活动汇总",
+        "received_at": "2020年06月01日 10:00",
+        "campaign": "c",
+        "contact": "省总工会网络和社会工作部",
+        "problems": [{"text": EVIL, "fix": "请改正"}],
         "files": [{"name": EVIL, "label": "文本", "size": 10, "container": None, "problems": ["坏"]}],
-        "convention": "单位+线下活动汇总", "example": "西宁市总工会线下活动汇总",
+        "convention": "单位+线下活动汇总",
+        "example": "西宁市总工会线下活动汇总",
     },
     "digest": {
-        "day": "2020-06-01", "units": [{"name": "西宁市总工会", "quota": 10, "reports": 3, "percent": 30}],
-        "total_quota": 65, "total_reports": 3,
+        "day": "2020-06-01",
+        "units": [{"name": "西宁市总工会", "quota": 10, "reports": 3, "percent": 30}],
+        "total_quota": 65,
+        "total_reports": 3,
         "collections": [{"label": "网络正能量微视频征集", "accepted": 2, "minimum": 6, "percent": 33}],
         "rejected": [{"sender": "a@b.c", "subject": EVIL, "reasons": [EVIL]}],
         "failed": [{"id": 1, "mailbox": "m", "stage": "parse", "subject": EVIL}],
@@ -74,8 +86,13 @@ def test_clean_header_leaves_no_controls(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("../../etc/passwd", "_.._etc_passwd"), ("CON.txt", "附件1（CON.txt）"), ("照片\u202egpj.exe", "照片 gpj.exe"),
-     (None, "附件1"), ("a\r\nb.jpg", "a b.jpg")],
+    [
+        ("../../etc/passwd", "_.._etc_passwd"),
+        ("CON.txt", "附件1（CON.txt）"),
+        ("照片\u202egpj.exe", "照片 gpj.exe"),
+        (None, "附件1"),
+        ("a\r\nb.jpg", "a b.jpg"),
+    ],
 )
 def test_display_names_are_never_paths(name: str | None, shown: str) -> None:
     assert display_name(name, fallback="附件1") == shown

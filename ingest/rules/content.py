@@ -59,8 +59,9 @@ def file_problems(sub: Submission) -> list[Problem]:
     problems: list[Problem] = []
     for f in sub.files:
         for text in f.problems:
-            problems.append(Problem(code="bad-file", text=text,
-                                    fix=f"请检查文件“{f.name}”，换成完好、格式正确的文件后重新发送。"))
+            problems.append(
+                Problem(code="bad-file", text=text, fix=f"请检查文件“{f.name}”，换成完好、格式正确的文件后重新发送。")
+            )
     return problems
 
 
@@ -71,17 +72,29 @@ def check_offline_report(sub: Submission) -> list[Problem]:
     if not photos:
         dupes = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and f.duplicate]
         if dupes:
-            problems.append(Problem(code="only-duplicates", text="邮件中的照片此前都已收到过，没有新的活动照片",
-                                    fix="请附上本次线下活动的新照片后重新发送。"))
+            problems.append(
+                Problem(
+                    code="only-duplicates",
+                    text="邮件中的照片此前都已收到过，没有新的活动照片",
+                    fix="请附上本次线下活动的新照片后重新发送。",
+                )
+            )
         else:
-            problems.append(Problem(code="no-photo", text="邮件中没有活动照片",
-                                    fix="请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。"))
+            problems.append(
+                Problem(
+                    code="no-photo",
+                    text="邮件中没有活动照片",
+                    fix="请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。",
+                )
+            )
     if not has_description(sub):
-        problems.append(Problem(
-            code="no-description",
-            text=f"邮件中没有活动的简要说明（正文少于 {MIN_DESCRIPTION_CHARS} 个字，也没有说明文档）",
-            fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，或附上 Word/PDF 说明文档。",
-        ))
+        problems.append(
+            Problem(
+                code="no-description",
+                text=f"邮件中没有活动的简要说明（正文少于 {MIN_DESCRIPTION_CHARS} 个字，也没有说明文档）",
+                fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，或附上 Word/PDF 说明文档。",
+            )
+        )
     return problems
 
 
@@ -90,8 +103,9 @@ def check_collection(sub: Submission) -> list[Problem]:
     problems = file_problems(sub)
     usable = [f for f in sub.files if f.valid and not f.duplicate and f.kind is not AttachmentKind.OTHER]
     if not usable:
-        problems.append(Problem(code="no-work", text="邮件中没有作品文件",
-                                fix="请把作品文件作为附件添加到邮件中后重新发送。"))
+        problems.append(
+            Problem(code="no-work", text="邮件中没有作品文件", fix="请把作品文件作为附件添加到邮件中后重新发送。")
+        )
     return problems
 
 

@@ -66,8 +66,7 @@ def _wrong_format(subject: str, roster: Roster, kind: MailboxKind) -> SubjectVer
     else:
         closest = roster.closest(subject)
         suggestions = tuple(closest)
-        fix = (f"标题格式为“{conv}”，例如“{example}”。单位须用名单中的全称，"
-               f"与标题最接近的是：{'、'.join(closest)}。")
+        fix = f"标题格式为“{conv}”，例如“{example}”。单位须用名单中的全称，与标题最接近的是：{'、'.join(closest)}。"
     shown = subject.strip() or "（空）"
     return SubjectVerdict(
         unit=found.name if found else None,
@@ -104,7 +103,10 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
             unit=unit.name,
             title=None,
             suggestions=(),
-            problems=(Problem(code="missing-title", text="邮件标题中没有作品名称",
-                              fix=f"标题格式为“{conv}”，例如“{example}”。"),),
+            problems=(
+                Problem(
+                    code="missing-title", text="邮件标题中没有作品名称", fix=f"标题格式为“{conv}”，例如“{example}”。"
+                ),
+            ),
         )
     return SubjectVerdict(unit=unit.name, title=title, problems=(), suggestions=())
