@@ -27,6 +27,24 @@ def member_name(info: rarfile.RarInfo) -> str:
     return str(info.filename).rstrip("/")
 
 
+_SEVEN_ZIP = ("SEVENZIP_TOOL", "SEVENZIP2_TOOL")
+
+
+def _choose_tool() -> None:
+    """Pick unar (or bsdtar, or a real unrar) for rarfile; never Debian's 7-Zip, which has no RAR codec.
+
+    rarfile would otherwise settle on the first tool that merely starts, and every compressed
+    member would then be reported as damaged.
+    """
+    current = rarfile.CURRENT_SETUP
+    if current is not None and current.setup["open_cmd"][0] not in _SEVEN_ZIP:
+        return
+    try:
+        rarfile.tool_setup(sevenzip=False, sevenzip2=False, force=True)
+    except rarfile.RarCannotExec as missing:
+        raise MissingToolError("no tool for compressed RAR members: install the Debian package unar") from missing
+
+
 class RarBackend:
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -59,10 +77,7 @@ class RarBackend:
         archive = self._rar
         assert archive is not None, "listing() comes first"
         if any(e.key.compress_type != rarfile.RAR_M0 for e in entries):  # type: ignore[attr-defined]
-            try:
-                rarfile.tool_setup()
-            except rarfile.RarCannotExec as missing:
-                raise MissingToolError("no RAR extraction tool found: install unar") from missing
+            _choose_tool()
         for entry in entries:
             copy_member(entry, sink, functools.partial(archive.open, entry.key))
 
