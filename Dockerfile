@@ -7,9 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libmediainfo: media facts (pymediainfo) · libmagic: file types by their bytes · unrar-free: RAR.
+# libmediainfo: media facts (pymediainfo) · libmagic: file types by their bytes · unar: RAR.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libmediainfo0v5 libmagic1 unrar-free \
+ && apt-get install -y --no-install-recommends libmediainfo0v5 libmagic1 unar \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 intake \

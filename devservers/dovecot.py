@@ -128,7 +128,6 @@ class Dovecot:
             raise DovecotError("run as root: Dovecot switches to the dovecot/dovenull users and uid 5000")
         base_dir = base_dir.resolve()
         base_dir.mkdir(parents=True, exist_ok=True)
-        _make_traversable(base_dir)
         for sub in ("run", "state", "tls"):
             (base_dir / sub).mkdir(mode=0o755, exist_ok=True)
         mail_root = base_dir / "mail"
@@ -297,7 +296,9 @@ class Dovecot:
             home = self.mail_dir(name)
             home.mkdir(mode=0o700, exist_ok=True)
             os.chown(home, MAIL_UID, MAIL_GID)
-            lines.append(f"{name}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_GID}::{home}::\n")
+            # "/./" puts the chroot there (mail_chroot): the mail processes need no access above it.
+            chrooted = f"{home.parent}/./{home.name}"
+            lines.append(f"{name}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_GID}::{chrooted}::\n")
         # Write beside and rename, so that Dovecot never reads half a file.
         fd, tmp = tempfile.mkstemp(dir=self.base_dir, prefix=".users.")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -366,6 +367,12 @@ namespace inbox {{
 
 imap_id_log = *
 {capability}
+valid_chroot_dirs = {self.base_dir / "mail"}
+# The auth process reads the passwd-file here as root, whatever the modes of base_dir's parents.
+service auth {{
+  user = root
+}}
+
 service imap-login {{
   inet_listener imap {{
     address = {self.host}

@@ -7,9 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # dovecot-imapd, openssl: devservers.dovecot · postgresql: scripts/test.sh · libmediainfo0v5,
-# libmagic1, ffmpeg, unrar-free, p7zip-full: attachment checks and tests · mutt: sample mail ·
+# libmagic1, ffmpeg, unar, libarchive-tools: attachment checks (RAR members) and tests · mutt: sample mail ·
 # chromium: looking at the rendered HTML replies.
-PACKAGES=(dovecot-imapd libmediainfo0v5 libmagic1 ffmpeg mutt unrar-free p7zip-full chromium postgresql openssl)
+PACKAGES=(dovecot-imapd libmediainfo0v5 libmagic1 ffmpeg mutt unar libarchive-tools chromium postgresql openssl)
 
 if ! command -v python3 >/dev/null; then
   PACKAGES+=(python3 python3-venv)

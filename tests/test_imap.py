@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 
 import pytest
@@ -60,3 +61,36 @@ def test_oversize_message_is_not_downloaded_and_sender_told_once(
     assert msg.reasons[0].startswith("邮件大小") and "超过本邮箱的上限" in msg.reasons[0]
     assert msg.attachments == []
     assert len(smtp.wait_for(1)) == 1 and len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_connections_verify_the_server(settings_path: object, dovecot: Dovecot, deliver: Callable[[bytes], int],
+                                           security: str) -> None:
+    from pathlib import Path
+
+    from ingest.config import load
+
+    path = Path(str(settings_path))
+    port = dovecot.ssl_port if security == "ssl" else dovecot.port
+    text = path.read_text(encoding="utf-8").replace(
+        f'port = {dovecot.port}\nsecurity = "none"',
+        f'port = {port}\nsecurity = "{security}"\ncafile = "{dovecot.cafile}"',
+    )
+    path.write_text(text, encoding="utf-8")
+    deliver(samples.offline_report(unit="西宁市总工会", sender="xnzgh@163.com"))
+    app = App.build(load(path))
+    (report,) = app.poll()
+    app.engine.dispose()
+    assert report.fetched == 1 and report.statuses == {"accepted": 1}
+    # without the CA the certificate is refused, and the error is recorded for the digest
+    path.write_text(text.replace(f'cafile = "{dovecot.cafile}"', ""), encoding="utf-8")
+    app = App.build(load(path))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        app.poll()
+    from store.models import MailboxState
+
+    with app.sessions() as session:
+        state = session.get(MailboxState, "reports")
+        assert state is not None and state.last_error is not None
+        assert "CERTIFICATE_VERIFY_FAILED" in state.last_error
+    app.engine.dispose()
