@@ -2,7 +2,9 @@
 
 Used by the tests and the demo. Each instance has its own standalone config, passwd-file, maildirs,
 self-signed certificate, runtime folder and log, so several can run at once. Run as root: Dovecot
-drops to the stock ``dovecot``/``dovenull`` users and to uid/gid 5000 for the mail.
+drops to the stock ``dovecot``/``dovenull`` users and to uid/gid 5000 for the mail. No folder above
+``base_dir`` needs to be open to those users (pytest's temporary folders are 0700): the auth
+process reads the passwd-file as root, and the mail processes are chrooted into ``base_dir/mail``.
 
 CLI (leaves Dovecot running in the background)::
 
@@ -449,14 +451,6 @@ def _dovecot_gid() -> int:
         return grp.getgrnam("dovecot").gr_gid
     except KeyError as error:
         raise DovecotError("group 'dovecot' missing: install dovecot-imapd (scripts/setup.sh)") from error
-
-
-def _make_traversable(path: Path) -> None:
-    """Let uid 5000 and dovenull walk down to ``path``: add o+x to it and every parent lacking it."""
-    for folder in (path, *path.parents):
-        mode = folder.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(folder, (mode & 0o7777) | 0o001)
 
 
 def _make_certificate(folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,9 @@ def test_example_models_the_notice() -> None:
     )
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    base = EXAMPLE.read_text(encoding="utf-8")
+def _write(tmp_path: Path, change: Callable[[str], str]) -> Path:
     path = tmp_path / "c.toml"
-    path.write_text(text(base) if callable(text) else text, encoding="utf-8")  # type: ignore[operator]
+    path.write_text(change(EXAMPLE.read_text(encoding="utf-8")), encoding="utf-8")
     return path
 
 
@@ -64,8 +64,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
     ],
 )
-def test_wrong_config_names_key_and_problem(tmp_path: Path, change: object, message: str) -> None:
-    path = _write(tmp_path, change)  # type: ignore[arg-type]
+def test_wrong_config_names_key_and_problem(tmp_path: Path, change: Callable[[str], str], message: str) -> None:
+    path = _write(tmp_path, change)
     with pytest.raises(ConfigError) as info:
         load(path)
     assert message in str(info.value)

@@ -99,16 +99,29 @@ def test_added_user_can_log_in_at_once(dovecot: Dovecot) -> None:
 
 
 @pytest.mark.servers
-def test_a_second_instance_runs_beside_the_first_with_full_capabilities(
+def test_a_second_instance_runs_beside_the_first_below_a_private_folder(
     dovecot: Dovecot, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    with Dovecot.start(base_dir=tmp_path_factory.mktemp("plain"), users={"u": "p"}, profile="dovecot") as other:
-        assert {other.port, other.ssl_port}.isdisjoint({dovecot.port, dovecot.ssl_port})
+    # Given a folder that only root may enter (as pytest makes them, and resets them at any time)
+    private = tmp_path_factory.mktemp("private")
+    private.chmod(0o700)
+
+    # When a second instance with the full Dovecot capabilities runs below it
+    with Dovecot.start(base_dir=private / "dovecot", users={"u": "p"}, profile="dovecot") as other:
+        uid = other.append("u", samples.list_message())
         with IMAPClient(other.host, port=other.port, ssl=False) as client:
             client.login("u", "p")
-            assert {b"IDLE", b"MOVE"} <= set(client.capabilities())
+            capabilities = set(client.capabilities())
+            client.select_folder("INBOX")
+            fetched = client.fetch([uid], ["RFC822.SIZE"])
+
+    # Then it serves mail, on ports of its own, and stops without touching the first one
+    assert {b"IDLE", b"MOVE"} <= capabilities
+    assert fetched[uid][b"RFC822.SIZE"] > 0
+    assert {other.port, other.ssl_port}.isdisjoint({dovecot.port, dovecot.ssl_port})
     assert other.pid() is None
     assert dovecot.pid() is not None
+    assert private.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.servers

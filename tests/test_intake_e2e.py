@@ -17,7 +17,8 @@ from ingest.app import App
 from ingest.cli import cli
 from ingest.config import load
 from store import queries
-from store.enums import MessageStatus, ReplyKind, ReplyStatus
+from store.enums import MessageStatus, ReplyKind, ReplyStatus, Stage
+from store.models import Message
 
 pytestmark = pytest.mark.servers
 
@@ -27,7 +28,7 @@ def _poll(app: App) -> None:
     app.send_replies()
 
 
-def _only(app: App) -> object:
+def _only(app: App) -> Message:
     with app.sessions() as session:
         rows = queries.messages(session)
     assert len(rows) == 1, [(m.id, m.status) for m in rows]
@@ -117,8 +118,8 @@ def test_wrong_subject_or_unknown_unit_is_rejected_with_closest_units(
     deliver(samples.wrong_subject(subject=subject, sender="sender@163.com"))
     _poll(app)
     msg = _only(app)
-    assert msg.status is MessageStatus.REJECTED  # type: ignore[attr-defined]
-    assert msg.unit is None or subject.startswith("西宁")  # type: ignore[attr-defined]
+    assert msg.status is MessageStatus.REJECTED
+    assert msg.unit is None or subject.startswith("西宁")
     (captured,) = smtp.wait_for(1)
     reply = captured.message()
     text = _text(reply)
@@ -131,8 +132,8 @@ def test_report_without_photo_is_rejected(app: App, deliver: Callable[[bytes], i
     deliver(samples.no_photo(unit="青海省建设工会", sender="js@126.com"))
     _poll(app)
     msg = _only(app)
-    assert msg.status is MessageStatus.REJECTED  # type: ignore[attr-defined]
-    assert msg.reasons == ["邮件中没有活动照片"]  # type: ignore[attr-defined]
+    assert msg.status is MessageStatus.REJECTED
+    assert msg.reasons == ["邮件中没有活动照片"]
     text = _text(smtp.wait_for(1)[0].message())
     assert "邮件中没有活动照片" in text
     assert "作为附件添加到邮件中" in text
@@ -147,9 +148,9 @@ def test_machine_mail_is_ignored_without_reply(
     deliver(make())
     _poll(app)
     msg = _only(app)
-    assert msg.status is MessageStatus.IGNORED  # type: ignore[attr-defined]
-    assert msg.reasons  # type: ignore[attr-defined]
-    assert msg.replies == []  # type: ignore[attr-defined]
+    assert msg.status is MessageStatus.IGNORED
+    assert msg.reasons
+    assert msg.replies == []
     assert smtp.messages == []
 
 
@@ -200,10 +201,10 @@ def test_failure_is_recorded_with_stage_and_fixed_by_rerun(
     app.poll()
     app.send_replies()
     msg = _only(app)
-    assert msg.status is MessageStatus.FAILED  # type: ignore[attr-defined]
-    assert msg.failure_stage.value == "decide"  # type: ignore[attr-defined]
-    assert "UndefinedError" in msg.failure_traceback  # type: ignore[attr-defined]
-    assert msg.attachments == []  # type: ignore[attr-defined]  # rolled back with the verdict
+    assert msg.status is MessageStatus.FAILED
+    assert msg.failure_stage is Stage.DECIDE
+    assert "UndefinedError" in (msg.failure_traceback or "")
+    assert msg.attachments == []  # rolled back with the verdict
     assert smtp.messages == []
     app.engine.dispose()
     # When the admin removes the broken override and reruns the failed messages
@@ -211,10 +212,10 @@ def test_failure_is_recorded_with_stage_and_fixed_by_rerun(
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", str(settings_path), "rerun", "--failed"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert f"{msg.id}: accepted" in result.output  # type: ignore[attr-defined]
+    assert f"{msg.id}: accepted" in result.output
     assert "replies: sent 1" in result.output
     # a second rerun of an answered verdict sends nothing more, and nothing is fetched again
-    again = runner.invoke(cli, ["--config", str(settings_path), "rerun", str(msg.id)], catch_exceptions=False)  # type: ignore[attr-defined]
+    again = runner.invoke(cli, ["--config", str(settings_path), "rerun", str(msg.id)], catch_exceptions=False)
     assert "replies: sent 0" in again.output
     polled = runner.invoke(cli, ["--config", str(settings_path), "poll", "--once"], catch_exceptions=False)
     assert "reports: fetched 0" in polled.output
@@ -233,7 +234,7 @@ def test_smtp_outage_never_fails_intake(settings_path: Path, deliver: Callable[[
     report = app.send_replies()
     assert report.sent == 0 and report.retrying == 1
     msg = _only(app)
-    assert msg.status is MessageStatus.ACCEPTED  # type: ignore[attr-defined]
-    assert msg.replies[0].status is ReplyStatus.PENDING  # type: ignore[attr-defined]
+    assert msg.status is MessageStatus.ACCEPTED
+    assert msg.replies[0].status is ReplyStatus.PENDING
     assert "port = 1" not in settings_path.read_text(encoding="utf-8")
     app.engine.dispose()
