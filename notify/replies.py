@@ -117,12 +117,26 @@ def send_pending(
     limit: int = 200,
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> SendReport:
-    """Send every due pending reply; an SMTP outage leaves them pending for a later try."""
-    now = clock()
-    claimed = _claim(sessions, now, limit)
+    """Send every due pending reply, batch by batch; an SMTP outage leaves them pending for later."""
+    total = SendReport(sent=0, retrying=0, given_up=0)
+    while True:
+        claimed = _claim(sessions, clock(), limit)
+        if not claimed:
+            return total
+        batch = _send_batch(sessions=sessions, settings=settings, claimed=claimed, clock=clock)
+        total = SendReport(
+            sent=total.sent + batch.sent,
+            retrying=total.retrying + batch.retrying,
+            given_up=total.given_up + batch.given_up,
+        )
+        if batch.sent == 0:  # the server is down or refusing: the rest waits for the next run
+            return total
+
+
+def _send_batch(
+    *, sessions: sessionmaker[Session], settings: SmtpSettings, claimed: list[int], clock: Callable[[], dt.datetime]
+) -> SendReport:
     sent = retrying = given_up = 0
-    if not claimed:
-        return SendReport(sent=0, retrying=0, given_up=0)
     connection: SmtpConnection | None = None
     error: str | None = None
     try:
