@@ -26,15 +26,15 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import write_config  # noqa: E402
+from conftest import write_config
 
-from devservers import samples  # noqa: E402
-from devservers.dovecot import Dovecot  # noqa: E402
-from devservers.smtpsink import SmtpSink  # noqa: E402
-from ingest.app import App  # noqa: E402
-from ingest.config import load  # noqa: E402
-from store.db import make_engine  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
+from devservers import samples
+from devservers.dovecot import Dovecot
+from devservers.smtpsink import SmtpSink
+from ingest.app import App
+from ingest.config import load
+from store.db import make_engine
+from store.migrate import upgrade
 
 
 def _fetch_all(dovecot: Dovecot, user: str, *, debug_off: bool) -> float:
