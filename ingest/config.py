@@ -7,6 +7,7 @@ the configuration names, never from the TOML itself.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.rules.collections import LATE_ACTIONS, KindRules, default_rules, parse_ratio
 from notify.smtp import Secret, SmtpSettings
 from store.enums import MailboxKind
 
@@ -81,6 +83,7 @@ class Settings:
     digest: DigestSettings
     units: tuple[Unit, ...]
     replies: ReplySettings = field(default_factory=ReplySettings)
+    rules: dict[MailboxKind, KindRules] = field(default_factory=default_rules)  # every kind, defaults filled
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.mailboxes:
@@ -205,7 +208,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
     root = _Table(data, "")
-    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies"})
+    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules"})
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
@@ -332,7 +335,53 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         digest=digest,
         units=tuple(units),
         replies=replies,
+        rules=_rules(root.table("rules", required=False)),
     )
+
+
+def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
+    """[rules.<kind>] tables: each key overrides that kind's default from the notice; 0 = no limit."""
+    table.unknown({k.value for k in MailboxKind})
+    rules = default_rules()
+    for kind in MailboxKind:
+        rt = table.table(kind.value, required=False)
+        if not rt.data:
+            continue
+        rt.unknown({f.name for f in dataclasses.fields(KindRules)})
+        base = rules[kind]
+        changes: dict[str, Any] = {}
+        for name in ("min_seconds", "max_seconds", "min_width", "min_height", "photo_min_long_side"):
+            if name in rt.data:
+                changes[name] = rt.integer(name) or None
+        if "aspect" in rt.data:
+            aspect = rt._get("aspect", str, 'a ratio like "16:9" or ""', None)
+            if aspect.strip() and parse_ratio(aspect) is None:
+                raise ConfigError(f'{rt.key("aspect")}: expected a ratio like "16:9", got {aspect!r}')
+            changes["aspect"] = aspect.strip() or None
+        if "aspect_tolerance" in rt.data:
+            tolerance = float(rt._get("aspect_tolerance", (int, float), "a number like 0.03", None))
+            if not 0 <= tolerance < 1:
+                raise ConfigError(f"{rt.key('aspect_tolerance')}: must be between 0 and 1, got {tolerance}")
+            changes["aspect_tolerance"] = tolerance
+        if "require_mp4" in rt.data:
+            changes["require_mp4"] = rt._get("require_mp4", bool, "true or false", None)
+        for name in ("campaign_start", "campaign_end"):
+            if name in rt.data:
+                changes[name] = _date(rt, name)
+        if "late" in rt.data:
+            late = rt.text("late")
+            if late not in LATE_ACTIONS:
+                raise ConfigError(f"{rt.key('late')}: must be one of {', '.join(LATE_ACTIONS)}, got {late!r}")
+            changes["late"] = late
+        merged = dataclasses.replace(base, **changes)
+        if merged.min_seconds and merged.max_seconds and merged.min_seconds > merged.max_seconds:
+            raise ConfigError(
+                f"{rt.key('min_seconds')}: {merged.min_seconds} is more than max_seconds {merged.max_seconds}"
+            )
+        if merged.campaign_start and merged.campaign_end and merged.campaign_start > merged.campaign_end:
+            raise ConfigError(f"{rt.key('campaign_start')}: {merged.campaign_start} is after campaign_end")
+        rules[kind] = merged
+    return rules
 
 
 def load(path: Path) -> Settings:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.config import MailboxSettings, Settings
+from ingest.decode import normalise_subject
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
 from ingest.kinds import label
@@ -30,7 +31,8 @@ from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_byte
 from ingest.roster import Roster
 from ingest.rules import Problem
 from ingest.rules.autoreply import ignore_reason
-from ingest.rules.content import FileView, Submission, check
+from ingest.rules.collections import late_problem
+from ingest.rules.content import FileView, Submission, review
 from ingest.rules.subject import check_subject, convention
 from notify.render import Renderer
 from notify.replies import new_reply
@@ -199,12 +201,22 @@ class Pipeline:
             msg.large_attachment_links = [link.as_dict() for link in links]
 
         with stage(Stage.VALIDATE):
-            if not (msg.oversize or limit_problem):
-                problems.extend(check(Submission(kind=box.kind, text=mail.text, html=mail.html, files=files)))
             notes: list[str] = []
+            rules = self.settings.rules[box.kind]
+            if not (msg.oversize or limit_problem):
+                found = review(
+                    Submission(
+                        kind=box.kind, text=mail.text, html=mail.html, files=files, rules=rules, large_links=len(links)
+                    )
+                )
+                problems.extend(found.problems)
+                notes.extend(found.notes)
             if box.deadline is not None and msg.received_at.date() > box.deadline:
                 msg.late = True
-                notes.append(f"本邮件在截止日期 {box.deadline.isoformat()} 之后收到，已登记为逾期报送。")
+                if rules.late == "reject":
+                    problems.append(late_problem(box.deadline, msg.received_at.date()))
+                else:
+                    notes.append(f"本邮件在截止日期 {box.deadline.isoformat()} 之后收到，已登记为逾期报送。")
             if links:
                 notes.append(f"邮件中有 {len(links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。")
 
@@ -303,6 +315,9 @@ class Pipeline:
             is_description=facts.is_description,
             problems=facts.problems,
             container=container,
+            mime=facts.mime,
+            media=facts.media,
+            image=facts.image,
         )
 
     def _extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
@@ -367,12 +382,14 @@ class Pipeline:
         conv, example = convention(box.kind)
         received = msg.received_at.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M")
         subject = clean_text(mail.subject, max_chars=150) or "（无标题）"
+        subject_line = clean_text(normalise_subject(mail.subject), max_chars=150) or "（无标题）"
         file_rows = [
             {"name": f.name, "label": f.label, "size": f.size, "container": f.container, "problems": list(f.problems)}
             for f in files
         ]
         common: dict[str, Any] = {
             "subject": subject,
+            "subject_line": subject_line,
             "collection": label(box.kind),
             "received_at": received,
             "campaign": self.settings.replies.campaign,

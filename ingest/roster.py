@@ -58,8 +58,8 @@ class Roster:
         hits = [(len(label), unit) for label, unit in self._labels() if label and label in k]
         return max(hits, key=lambda h: h[0])[1] if hits else None
 
-    def closest(self, text: str, *, limit: int = 3) -> list[str]:
-        """Roster names closest to text, best first; never empty when the roster is not."""
+    def scored(self, text: str) -> list[tuple[str, float]]:
+        """Every roster name with its likeness to text (0 to 1), best first, Annex 1 order on ties."""
         k = key(text)
         scores: dict[str, float] = {}
         for label, unit in self._labels():
@@ -67,8 +67,11 @@ class Roster:
             if label and k and (label in k or k in label):
                 ratio = max(ratio, 0.8)
             scores[unit.name] = max(scores.get(unit.name, 0.0), ratio)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.order(kv[0])))
-        return [name for name, _ in ranked[:limit]]
+        return sorted(scores.items(), key=lambda kv: (-kv[1], self.order(kv[0])))
+
+    def closest(self, text: str, *, limit: int = 3) -> list[str]:
+        """Roster names closest to text, best first; never empty when the roster is not."""
+        return [name for name, _ in self.scored(text)[:limit]]
 
     def order(self, name: str) -> int:
         for i, unit in enumerate(self.units):

@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingest.app import App
 from ingest.config import MailboxSettings
-from ingest.digest import send_digest
+from ingest.digest import catch_up, send_digest, today
 
 log = logging.getLogger(__name__)
 REPLY_SECONDS = 60
@@ -37,11 +37,21 @@ def _replies_job(app: App) -> None:
         log.exception("sending replies failed")
 
 
-def _digest_job(app: App) -> None:
+CATCH_UP_MINUTES = 15
+
+
+def _digest_job(app: App, catch_up_only: bool = False) -> None:
+    """The day's digest at its time; with catch_up_only (at start-up, then every CATCH_UP_MINUTES) the last
+    due digest if it was missed while the service was down or its try failed, sent marked late."""
     try:
-        send_digest(app, day=dt.date.today())
+        if catch_up_only:
+            done = catch_up(app)
+            if done is not None:
+                log.info("digest for %s (catch-up): %s", done[0], done[1].value)
+        else:
+            log.info("digest for %s: %s", today(), send_digest(app, day=today()).value)
     except Exception:
-        log.exception("the daily digest failed; it is tried again at the next start")
+        log.exception("the daily digest failed; it is tried again within %d minutes", CATCH_UP_MINUTES)
 
 
 def build_scheduler(app: App) -> BackgroundScheduler:
@@ -72,6 +82,8 @@ def run(app: App) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     scheduler = build_scheduler(app)
+    scheduler.add_job(_digest_job, IntervalTrigger(minutes=CATCH_UP_MINUTES), args=(app, True), id="digest-catch-up",
+                      next_run_time=dt.datetime.now())  # a day missed while down is sent at start-up, marked late
     scheduler.start()
     log.info("intake running: %d mailbox(es)", len(app.settings.mailboxes))
     app.stop.wait()

@@ -201,3 +201,25 @@ class DigestRun(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     message_id: Mapped[str | None] = mapped_column(String(255))
+    # 0002: the claim's holder (a stale claim is taken over), tries, the last error, the recipients
+    # already sent to (a takeover sends only to the others) and the last message the digest covered.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    through_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ActivityCount(Base):
+    """How many offline activities one report states (read once from its raw bytes), and why an admin
+    corrected the count (the corrected number itself is Message.activity_count)."""
+
+    __tablename__ = "activity_counts"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    rule: Mapped[int] = mapped_column(Integer)  # version of the counting rule that read it
+    stated: Mapped[int | None] = mapped_column(Integer)  # the number the report states, if any
+    phrase: Mapped[str | None] = mapped_column(CleanText)  # the words that state it
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(CleanText)  # the admin's reason for a correction
+    corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -129,12 +129,18 @@ def test_wrong_subject_or_unknown_unit_is_rejected_with_closest_units(
 
 
 def test_report_without_photo_is_rejected(app: App, deliver: Callable[[bytes], int], smtp: SmtpSink) -> None:
-    deliver(samples.no_photo(unit="青海省建设工会", sender="js@126.com"))
+    # Given an Outlook reply ("答复: …", GB2312-labelled) that carries no photo
+    deliver(samples.no_photo(unit="青海省建设工会", sender="js@126.com", client="outlook"))
     _poll(app)
     msg = _only(app)
     assert msg.status is MessageStatus.REJECTED
+    assert msg.unit == "青海省建设工会"
     assert msg.reasons == ["邮件中没有活动照片"]
-    text = _text(smtp.wait_for(1)[0].message())
+    reply = smtp.wait_for(1)[0].message()
+    # the reply's subject does not stack prefixes; the body quotes the subject as sent
+    assert reply["Subject"] == "回复：青海省建设工会线下活动汇总（未通过，请修改后重新发送）"
+    text = _text(reply)
+    assert "“答复: 青海省建设工会线下活动汇总”未能登记" in text
     assert "邮件中没有活动照片" in text
     assert "作为附件添加到邮件中" in text
 

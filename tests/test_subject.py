@@ -76,3 +76,11 @@ def test_collection_subject_records_title(subject: str, title: str) -> None:
     verdict = check_subject(subject, kind=MailboxKind.MICRO_VIDEO, roster=ROSTER)
     assert verdict.problems == ()
     assert verdict.title == title
+
+
+def test_subject_without_any_unit_does_not_pretend_a_closest_one() -> None:
+    verdict = check_subject("活动照片", kind=REPORT, roster=ROSTER)
+    (problem,) = verdict.problems
+    assert problem.text == "邮件标题“活动照片”不符合格式“单位+线下活动汇总”"
+    assert "标题中没有找到活动单位名单中的单位" in problem.fix
+    assert "最接近" not in problem.fix

@@ -14,6 +14,7 @@ EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 CONTEXTS: dict[str, dict[str, object]] = {
     "acknowledgement": {
         "subject": EVIL,
+        "subject_line": EVIL,
         "collection": "线下活动汇总",
         "received_at": "2020年06月01日 10:00",
         "campaign": "c",
@@ -27,6 +28,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
     },
     "rejection": {
         "subject": EVIL,
+        "subject_line": EVIL,
         "collection": "线下活动汇总",
         "received_at": "2020年06月01日 10:00",
         "campaign": "c",
@@ -71,7 +73,7 @@ def test_missing_value_is_an_error_not_blank() -> None:
 
 def test_override_folder_replaces_single_files(tmp_path: Path) -> None:
     (tmp_path / "rejection").mkdir()
-    (tmp_path / "rejection" / "subject.txt").write_text("退回：{{ subject }}", encoding="utf-8")
+    (tmp_path / "rejection" / "subject.txt").write_text("退回：{{ subject_line }}", encoding="utf-8")
     rendered = Renderer(override_dir=tmp_path).render("rejection", CONTEXTS["rejection"])
     assert rendered.subject.startswith("退回：<script>")
     assert "请改正" in rendered.text

@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ingest.inspect.facts import ImageFacts, MediaFacts
 from ingest.rules import Problem
+from ingest.rules.collections import DEFAULT_RULES, KindRules, Review, review_collection
 from store.enums import AttachmentKind, MailboxKind
 
 MIN_DESCRIPTION_CHARS = 10
@@ -32,6 +34,9 @@ class FileView:
     is_description: bool = False
     problems: tuple[str, ...] = ()
     container: str | None = None
+    mime: str = ""
+    media: MediaFacts | None = None
+    image: ImageFacts | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +45,8 @@ class Submission:
     text: str
     html: str
     files: Sequence[FileView] = field(default_factory=tuple)
+    rules: KindRules | None = None  # None: the defaults of the notice for this kind
+    large_links: int = 0  # large-attachment links found in the body (a work may come that way)
 
 
 def description_text(sub: Submission) -> str:
@@ -98,18 +105,14 @@ def check_offline_report(sub: Submission) -> list[Problem]:
     return problems
 
 
-def check_collection(sub: Submission) -> list[Problem]:
-    """A collection work needs at least one usable file of any accepted kind."""
-    problems = file_problems(sub)
-    usable = [f for f in sub.files if f.valid and not f.duplicate and f.kind is not AttachmentKind.OTHER]
-    if not usable:
-        problems.append(
-            Problem(code="no-work", text="邮件中没有作品文件", fix="请把作品文件作为附件添加到邮件中后重新发送。")
-        )
-    return problems
+def review(sub: Submission) -> Review:
+    """Problems (reject) and notes (remind) for one submission, by the rules of its mailbox kind."""
+    rules = sub.rules if sub.rules is not None else DEFAULT_RULES[sub.kind]
+    offline = sub.kind is MailboxKind.OFFLINE_ACTIVITY
+    problems = check_offline_report(sub) if offline else file_problems(sub)
+    found = review_collection(sub, rules, described=has_description(sub))
+    return Review(problems=[*problems, *found.problems], notes=found.notes)
 
 
 def check(sub: Submission) -> list[Problem]:
-    if sub.kind is MailboxKind.OFFLINE_ACTIVITY:
-        return check_offline_report(sub)
-    return check_collection(sub)
+    return review(sub).problems

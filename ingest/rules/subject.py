@@ -14,6 +14,7 @@ from store.enums import MailboxKind
 REPORT_SUFFIX = "线下活动汇总"
 EXAMPLE_UNIT = "西宁市总工会"
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
+LIKENESS = 0.4  # below this a roster name is not offered as "closest"
 _JOINERS = " \t+＋-—_、,，:：|/"
 
 
@@ -64,9 +65,15 @@ def _wrong_format(subject: str, roster: Roster, kind: MailboxKind) -> SubjectVer
         fix = f"请把标题改为“{suggestion}”后重新发送。标题格式为“{conv}”，例如“{example}”。"
         suggestions: tuple[str, ...] = (found.name,)
     else:
-        closest = roster.closest(subject)
-        suggestions = tuple(closest)
-        fix = f"标题格式为“{conv}”，例如“{example}”。单位须用名单中的全称，与标题最接近的是：{'、'.join(closest)}。"
+        scored = roster.scored(subject)[:3]
+        suggestions = tuple(name for name, _ in scored)
+        if scored and scored[0][1] >= LIKENESS:
+            fix = (
+                f"标题格式为“{conv}”，例如“{example}”。单位须用名单中的全称，"
+                f"与标题最接近的是：{'、'.join(suggestions)}。"
+            )
+        else:
+            fix = f"标题格式为“{conv}”，例如“{example}”。标题中没有找到活动单位名单中的单位，请写明本单位的全称。"
     shown = subject.strip() or "（空）"
     return SubjectVerdict(
         unit=found.name if found else None,

@@ -1,0 +1,103 @@
+"""Decide whether an automatic reply may go out now, beyond the header rules: caps and loop detection.
+
+A reply that may not go out is still written, with status SUPPRESSED and the reason, so that the
+hosts see what would have been sent and why it was not. The checks, in order:
+
+- our own header (X-Mailbox-Intake) inside the message (a quoted or attached copy of one of our
+  replies: some auto-responders send that back without any header that marks them as machines);
+- a burst of identical subjects (after removing reply prefixes such as `Re:` and `回复：`, which
+  loops keep adding) from one sender: the `loop_subjects`-th within `loop_minutes` and later ones;
+- the per-sender cap: at most `per_sender_daily` replies to one address in 24 hours (rolling);
+- the global cap: at most `global_hourly` replies in the last hour, over all mailboxes.
+
+Counts come from the database, so they hold across mailboxes, restarts and workers (two workers
+deciding at the same instant may each let one reply through: the caps are a safety net, not a quota).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ingest.decode import normalise_subject
+from store.enums import ReplyStatus
+from store.models import Message, Reply, utcnow
+
+OWN_HEADER = "X-Mailbox-Intake"
+# A header line of ours anywhere below the top header (attached, or quoted with ">"); written in both
+# cases rather than re.I so that a 60 MB message is scanned in milliseconds.
+_EMBEDDED_OWN_HEADER = re.compile(rb"\n[ \t>]*[Xx]-[Mm][Aa][Ii][Ll][Bb][Oo][Xx]-[Ii][Nn][Tt][Aa][Kk][Ee][ \t]*:")
+_AUTO_PREFIX = re.compile(r"^(?:(?:自动回复|自动答复|auto(?:matic)?[ -]?reply|autoreply)\s*[:：]\s*)+", re.I)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SafetySettings:
+    """The caps on automatic replies; see the module docstring."""
+
+    per_sender_daily: int = 10
+    global_hourly: int = 200
+    loop_subjects: int = 5
+    loop_minutes: int = 60
+
+
+def subject_key(subject: str | None) -> str:
+    """A subject as loops repeat it: NFKC, no reply/forward/auto-reply prefixes, case folded."""
+    text = subject or ""
+    while True:
+        stripped = _AUTO_PREFIX.sub("", normalise_subject(text))
+        if stripped == text:
+            return text.casefold()
+        text = stripped
+
+
+def embeds_own_reply(raw: bytes) -> bool:
+    """Whether the message carries one of our replies inside it (its top header is checked elsewhere)."""
+    return _EMBEDDED_OWN_HEADER.search(raw) is not None
+
+
+def reply_hold(
+    session: Session, *, msg: Message, raw: bytes, settings: SafetySettings, now: dt.datetime | None = None
+) -> str | None:
+    """Why no automatic reply may go out for msg now (a reason for the hosts), or None."""
+    if msg.sender is None:
+        return None
+    now = now or utcnow()
+    if embeds_own_reply(raw):
+        return f"邮件中夹带了本服务发出的邮件（{OWN_HEADER}），疑似自动回复循环，不再自动回复"
+    key = subject_key(msg.subject)
+    since = msg.received_at - dt.timedelta(minutes=settings.loop_minutes)
+    earlier = session.scalars(
+        select(Message.subject).where(
+            func.lower(Message.sender) == msg.sender.lower(), Message.id != msg.id, Message.received_at >= since,
+            Message.received_at <= msg.received_at,
+        )
+    ).all()
+    same = 1 + sum(1 for s in earlier if subject_key(s) == key)
+    if same >= settings.loop_subjects:
+        return (f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
+                f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复")
+    counted = Reply.status != ReplyStatus.SUPPRESSED
+    to_sender = session.scalar(
+        select(func.count(Reply.id)).where(
+            func.lower(Reply.recipient) == msg.sender.lower(), counted, Reply.created_at > now - dt.timedelta(hours=24)
+        )
+    ) or 0
+    if to_sender >= settings.per_sender_daily:
+        return f"该发件人 24 小时内已收到 {to_sender} 封自动回复（上限 {settings.per_sender_daily} 封），不再自动回复"
+    in_hour = session.scalar(
+        select(func.count(Reply.id)).where(counted, Reply.created_at > now - dt.timedelta(hours=1))
+    ) or 0
+    if in_hour >= settings.global_hourly:
+        return f"最近一小时已发出 {in_hour} 封自动回复（全局上限 {settings.global_hourly} 封），暂停自动回复"
+    return None
+
+
+def suppress(msg: Message, reply: Reply, reason: str) -> None:
+    """Keep the reply (the hosts can read what would have gone out) but never send it."""
+    reply.status = ReplyStatus.SUPPRESSED
+    reply.last_error = f"未发送：{reason}"
+    msg.notes = [*msg.notes, f"自动回复未发送：{reason}"]

@@ -1,0 +1,246 @@
+"""Auto-reply safety beyond the header rules: per-sender and global caps, loop detection.
+
+A reply that may not go out is still written, as SUPPRESSED with its reason, and never sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from devservers import samples
+from ingest.app import App
+from ingest.config import ConfigError, load
+from ingest.safety import SafetySettings, embeds_own_reply, subject_key
+from notify.render import Rendered
+from notify.replies import compose, new_reply, send_pending
+from store import queries
+from store.enums import MessageStatus, ReplyKind, ReplyStatus
+from store.models import Message, Reply
+
+SENDER = "xnzgh@163.com"
+
+
+def _config(tmp_path: Path, db_url: str, safety: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[store]
+url = "{db_url}"
+blob_dir = "blobs"
+
+[smtp]
+host = "127.0.0.1"
+port = 1
+security = "none"
+sender = "wxb0626@126.com"
+timeout_seconds = 1
+
+[[mailboxes]]
+name = "reports"
+kind = "offline-activity"
+address = "wxb0626@126.com"
+host = "127.0.0.1"
+port = 1143
+security = "none"
+username = "reports"
+password_env = "INTAKE_TEST_UNUSED"
+
+[digest]
+recipients = ["hosts@example.org"]
+
+[[units]]
+name = "西宁市总工会"
+activity_quota = 10
+
+[[units]]
+name = "海南州总工会"
+activity_quota = 5
+{safety}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, db_url: str) -> tuple[Path, str]:
+    return tmp_path, db_url
+
+
+def build(tmp_path: Path, db_url: str, safety: str = "") -> App:
+    return App.build(load(_config(tmp_path, db_url, safety)))
+
+
+@pytest.fixture
+def intake(tmp_path: Path, db_url: str) -> Iterator[App]:
+    app = build(tmp_path, db_url)
+    yield app
+    app.engine.dispose()
+
+
+def judge(app: App, raw: bytes, tmp_path: Path) -> Message:
+    path = tmp_path / f"{hashlib.sha256(raw).hexdigest()[:16]}.eml"
+    path.write_bytes(raw)
+    msg_id, _ = app.import_file(mailbox="reports", path=path)
+    assert msg_id is not None
+    with app.sessions() as session:
+        (msg,) = queries.messages(session, ids=[msg_id])
+    return msg
+
+
+def report_of_day(day: int) -> bytes:
+    """A good report from SENDER; each day's subject differs, so no two look like a loop."""
+    return samples.offline_report(sender=SENDER, subject=f"西宁市总工会线下活动汇总（6月{day}日）")
+
+
+def statuses(app: App) -> list[ReplyStatus]:
+    with app.sessions() as session:
+        return [m.replies[0].status for m in queries.messages(session) if m.replies]
+
+
+# -- the pieces ------------------------------------------------------------------------------------
+
+
+def test_subject_key_removes_what_loops_add() -> None:
+    base = subject_key("西宁市总工会线下活动汇总")
+    for looped in ("Re: 回复：西宁市总工会线下活动汇总", "自动回复: RE: Re：西宁市总工会线下活动汇总",
+                   "Automatic reply: 回复: 西宁市总工会线下活动汇总", "  ＲＥ：西宁市总工会线下活动汇总 "):
+        assert subject_key(looped) == base, looped
+    assert subject_key("海南州总工会线下活动汇总") != base
+    assert subject_key(None) == ""
+
+
+def test_our_header_is_found_inside_a_message_only_as_a_header_line() -> None:
+    attached = b"From: a@b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nX-Mailbox-Intake: rejection\r\n"
+    assert embeds_own_reply(attached)
+    assert embeds_own_reply(b"From: a@b\r\n\r\n> x-mailbox-intake : acknowledgement\r\n")
+    assert not embeds_own_reply(b"From: a@b\r\n\r\nwe talked about X-Mailbox-Intake: in the meeting\r\n")
+
+
+# -- caps ------------------------------------------------------------------------------------------
+
+
+def test_one_sender_gets_at_most_ten_replies_a_day(intake: App, tmp_path: Path) -> None:
+    for day in range(1, 12):  # eleven different reports, each answered on its own merits
+        judge(intake, report_of_day(day), tmp_path)
+    judge(intake, samples.offline_report(unit="海南州总工会", sender="hnz@126.com"), tmp_path)
+    assert statuses(intake) == [ReplyStatus.PENDING] * 10 + [ReplyStatus.SUPPRESSED, ReplyStatus.PENDING]
+    with intake.sessions() as session:
+        eleventh = queries.messages(session)[10]
+    assert eleventh.status is MessageStatus.ACCEPTED  # the verdict stands; only the reply is withheld
+    reply = eleventh.replies[0]
+    assert "24 小时内已收到 10 封自动回复" in (reply.last_error or "")
+    assert any("自动回复未发送" in n for n in eleventh.notes)
+    assert reply.body_text  # what would have been sent is kept for the hosts
+
+
+def test_the_daily_cap_is_a_rolling_window(intake: App, tmp_path: Path) -> None:
+    for day in range(1, 11):
+        judge(intake, report_of_day(day), tmp_path)
+    with intake.sessions.begin() as session:  # the ten replies were written 25 hours ago
+        for reply in session.scalars(select(Reply)):
+            reply.created_at -= dt.timedelta(hours=25)
+    judge(intake, samples.offline_report(sender=SENDER, subject="西宁市总工会线下活动汇总（7月）"), tmp_path)
+    assert statuses(intake)[-1] is ReplyStatus.PENDING
+
+
+def test_suppressed_replies_are_never_sent(intake: App, tmp_path: Path) -> None:
+    for day in range(1, 12):
+        judge(intake, report_of_day(day), tmp_path)
+    with intake.sessions.begin() as session:  # pretend the ten went out
+        session.execute(update(Reply).where(Reply.status == ReplyStatus.PENDING).values(status=ReplyStatus.SENT))
+    # the SMTP port is 1: had anything been claimed, this would count a retry
+    report = send_pending(sessions=intake.sessions, settings=intake.settings.smtp)
+    assert (report.sent, report.retrying, report.given_up) == (0, 0, 0)
+    assert statuses(intake)[-1] is ReplyStatus.SUPPRESSED
+
+
+def test_the_global_hourly_cap(tmp_path: Path, db_url: str) -> None:
+    app = build(tmp_path, db_url, "[safety]\nglobal_hourly = 3")
+    try:
+        for n in range(5):
+            judge(app, samples.offline_report(sender=f"unit{n}@126.com"), tmp_path)
+        assert statuses(app) == [ReplyStatus.PENDING] * 3 + [ReplyStatus.SUPPRESSED] * 2
+        with app.sessions() as session:
+            last = queries.messages(session)[-1]
+        assert "最近一小时已发出 3 封自动回复（全局上限 3 封）" in (last.replies[0].last_error or "")
+    finally:
+        app.engine.dispose()
+
+
+def test_a_rerun_never_adds_a_reply_to_a_suppressed_one(intake: App, tmp_path: Path) -> None:
+    for day in range(1, 12):
+        judge(intake, report_of_day(day), tmp_path)
+    with intake.sessions() as session:
+        ids = [m.id for m in queries.messages(session)]
+    intake.rerun(ids)
+    assert statuses(intake) == [ReplyStatus.PENDING] * 10 + [ReplyStatus.SUPPRESSED]
+
+
+# -- loops -----------------------------------------------------------------------------------------
+
+
+def test_a_burst_of_identical_subjects_from_one_sender_is_a_loop(intake: App, tmp_path: Path) -> None:
+    # a responder that answers each of our replies with the same subject, prefixes piling up
+    subjects = ["西宁总工会活动照片", "Re: 西宁总工会活动照片", "回复：Re: 西宁总工会活动照片",
+                "Re: 回复：Re: 西宁总工会活动照片", "Re: Re: 回复：Re: 西宁总工会活动照片", "西宁总工会活动照片"]
+    for subject in subjects:
+        judge(intake, samples.wrong_subject(subject=subject, sender=SENDER), tmp_path)
+    judge(intake, samples.wrong_subject(subject="西宁总工会活动照片", sender="other@126.com"), tmp_path)
+    assert statuses(intake) == [ReplyStatus.PENDING] * 4 + [ReplyStatus.SUPPRESSED] * 2 + [ReplyStatus.PENDING]
+    with intake.sessions() as session:
+        fifth = queries.messages(session)[4]
+    assert fifth.status is MessageStatus.REJECTED
+    assert "60 分钟内发来 5 封标题相同的邮件" in (fifth.replies[0].last_error or "")
+
+
+def test_a_message_carrying_one_of_our_replies_is_not_answered(intake: App, tmp_path: Path) -> None:
+    # one of our rejections, as a responder sends it back: attached, without Auto-Submitted
+    first = judge(intake, samples.wrong_subject(subject="活动照片", sender=SENDER), tmp_path)
+    ours = compose(first.replies[0], sender="wxb0626@126.com").as_bytes()
+    raw = (b"From: xnzgh@163.com\r\nTo: wxb0626@126.com\r\nSubject: =?UTF-8?B?"
+           + base64.b64encode("Re: 活动照片".encode()) + b"?=\r\n"
+           b"Message-ID: <loop-1@163.com>\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: multipart/mixed; boundary="L"\r\n\r\n--L\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+           + "您的邮件已收到。".encode() + b"\r\n--L\r\nContent-Type: message/rfc822\r\n\r\n" + ours + b"\r\n--L--\r\n")
+    msg = judge(intake, raw, tmp_path)
+    assert msg.status is MessageStatus.REJECTED
+    (reply,) = msg.replies
+    assert reply.status is ReplyStatus.SUPPRESSED and "X-Mailbox-Intake" in (reply.last_error or "")
+    # our reply itself, sent back as it is, is ignored outright (the header rule)
+    returned = judge(intake, ours, tmp_path)
+    assert returned.status is MessageStatus.IGNORED and returned.replies == []
+
+
+def test_the_new_reply_rows_are_pending_by_default() -> None:
+    msg = Message(mailbox="reports", uidvalidity=0, uid=1, raw_size=1, sender=SENDER, message_id="<a@b>")
+    reply = new_reply(message=msg, kind=ReplyKind.REJECTION, rendered=Rendered(subject="s", text="t", html="h"),
+                      sender="wxb0626@126.com")
+    assert reply is not None and reply.status is ReplyStatus.PENDING  # only the pipeline's hold suppresses
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+
+def test_safety_settings_default_and_are_checked(db: tuple[Path, str]) -> None:
+    tmp_path, db_url = db
+    assert load(_config(tmp_path, db_url)).safety == SafetySettings()
+    assert SafetySettings().per_sender_daily == 10
+    settings = load(_config(tmp_path, db_url, "[safety]\nper_sender_daily = 3\nglobal_hourly = 50\n"
+                                              "loop_subjects = 4\nloop_minutes = 30"))
+    assert settings.safety == SafetySettings(per_sender_daily=3, global_hourly=50, loop_subjects=4, loop_minutes=30)
+    for bad, message in [
+        ("per_sender_daily = 0", r"safety.per_sender_daily: must be at least 1, got 0"),
+        ('global_hourly = "many"', r"safety.global_hourly: expected an integer, got 'many'"),
+        ("loop_subjects = 1", r"safety.loop_subjects: must be at least 2, got 1"),
+        ("per_sender = 3", r"safety.per_sender: unknown key"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load(_config(tmp_path, db_url, f"[safety]\n{bad}"))
