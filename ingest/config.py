@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.rules.collections import LATE_ACTIONS, KindRules, default_rules, parse_ratio
+from ingest.rules.trust import allowed_sender_problem
+from ingest.safety import SafetySettings
 from notify.smtp import Secret, SmtpSettings
 from store.enums import MailboxKind
 
@@ -50,6 +52,7 @@ class MailboxSettings:
     fetch_batch: int = 20
     cafile: Path | None = None
     deadline: dt.date | None = None
+    authserv_id: str | None = None  # whose Authentication-Results to read (the provider's own)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +66,7 @@ class Unit:
     name: str
     aliases: tuple[str, ...] = ()
     activity_quota: int | None = None
+    allowed_senders: tuple[str, ...] = ()  # addresses or domains; empty: anyone may send for the unit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +88,7 @@ class Settings:
     units: tuple[Unit, ...]
     replies: ReplySettings = field(default_factory=ReplySettings)
     rules: dict[MailboxKind, KindRules] = field(default_factory=default_rules)  # every kind, defaults filled
+    safety: SafetySettings = field(default_factory=SafetySettings)
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.mailboxes:
@@ -208,7 +213,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
     root = _Table(data, "")
-    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules"})
+    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety"})
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
@@ -266,6 +271,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "fetch_batch",
                 "cafile",
                 "deadline",
+                "authserv_id",
             }
         )
         kind = mb.text("kind", _REQUIRED)
@@ -291,6 +297,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 fetch_batch=mb.integer("fetch_batch", 20, minimum=1),
                 cafile=(base / cafile) if cafile else None,
                 deadline=_date(mb, "deadline"),
+                authserv_id=mb.text("authserv_id", None),
             )
         )
 
@@ -310,14 +317,26 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     units: list[Unit] = []
     seen: dict[str, str] = {}
     for un in root.tables("units"):
-        un.unknown({"name", "aliases", "activity_quota"})
+        un.unknown({"name", "aliases", "activity_quota", "allowed_senders"})
         uname = un.text("name", _REQUIRED)
         aliases = un.str_list("aliases", ())
         for label in (uname, *aliases):
             if label in seen:
                 raise ConfigError(f"{un.key('name')}: {label!r} already names {seen[label]!r}")
             seen[label] = uname
-        units.append(Unit(name=uname, aliases=aliases, activity_quota=un.integer("activity_quota", None)))
+        allowed = un.str_list("allowed_senders", ())
+        for i, entry in enumerate(allowed):
+            problem = allowed_sender_problem(entry)
+            if problem is not None:
+                raise ConfigError(f"{un.key('allowed_senders')}[{i}]: {problem}")
+        units.append(
+            Unit(
+                name=uname,
+                aliases=aliases,
+                activity_quota=un.integer("activity_quota", None),
+                allowed_senders=tuple(a.strip() for a in allowed),
+            )
+        )
 
     rp = root.table("replies", required=False)
     rp.unknown({"templates_dir", "campaign", "contact"})
@@ -336,6 +355,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         units=tuple(units),
         replies=replies,
         rules=_rules(root.table("rules", required=False)),
+        safety=_safety(root.table("safety", required=False)),
     )
 
 
@@ -382,6 +402,17 @@ def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
             raise ConfigError(f"{rt.key('campaign_start')}: {merged.campaign_start} is after campaign_end")
         rules[kind] = merged
     return rules
+
+
+def _safety(table: _Table) -> SafetySettings:
+    """[safety]: caps on automatic replies and loop detection; every key optional."""
+    table.unknown({"per_sender_daily", "global_hourly", "loop_subjects", "loop_minutes"})
+    return SafetySettings(
+        per_sender_daily=table.integer("per_sender_daily", SafetySettings.per_sender_daily, minimum=1),
+        global_hourly=table.integer("global_hourly", SafetySettings.global_hourly, minimum=1),
+        loop_subjects=table.integer("loop_subjects", SafetySettings.loop_subjects, minimum=2),
+        loop_minutes=table.integer("loop_minutes", SafetySettings.loop_minutes, minimum=1),
+    )
 
 
 def load(path: Path) -> Settings:

@@ -33,8 +33,10 @@ from store.models import Attachment, MailboxState, Message, Reply, utcnow
 MIN_WORKS = 6  # 每项至少上报6篇（件）
 LATE_AFTER = dt.timedelta(hours=1)  # a digest sent later than this after its time is marked late
 STUCK_AFTER = dt.timedelta(minutes=30)  # a message still unjudged after this needs an admin
-SUBJECT_CHARS = 100
-NEW_LIMIT, WAITING_LIMIT, LINK_LIMIT, ADMIN_LIMIT = 40, 30, 30, 30
+SUBJECT_CHARS, REASON_CHARS = 60, 90
+# the longest lists the digest shows (the rest is counted, and in `intake messages` and the export):
+# at these lengths the HTML stays below the size at which Gmail clips a message (tests/test_digest_view.py)
+NEW_LIMIT, WAITING_LIMIT, LINK_LIMIT, ADMIN_LIMIT, NOTE_LIMIT = 30, 20, 20, 20, 15
 URGENT_LINK_DAYS = 3
 WEEKDAYS = "一二三四五六日"
 
@@ -360,6 +362,11 @@ def _detail(item: Item) -> str:
     return item.reasons[0] if item.reasons else "—"
 
 
+def _reasons(reasons: Sequence[str]) -> tuple[str, ...]:
+    shown = tuple(clean_text(r, max_chars=REASON_CHARS) for r in reasons[:2])
+    return (*shown, f"等共 {len(reasons)} 个问题") if len(reasons) > 2 else shown
+
+
 def _waiting(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
     """Rejections with no accepted submission after them from the same unit (or sender) and collection."""
     accepted = [i for i in campaign.items if i.status is MessageStatus.ACCEPTED]
@@ -379,7 +386,7 @@ def _waiting(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
         last = rejected[-1]
         first = local(rejected[0].received_at).date()
         out.append(nd.WaitingItem(who=_who(last), collection=SHORT[kind], subject=_what(last),
-                                  reasons=tuple(r[:160] for r in last.reasons[:3]),
+                                  reasons=_reasons(last.reasons),
                                   since=_date_text(first, year=day.year), days=max(0, (day - first).days),
                                   times=len(rejected)))
     return out
@@ -501,12 +508,14 @@ def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, 
     admin = _admin(campaign, day=day)
     links, expired = _links(campaign, day=day)
     mailboxes = _mailboxes(app, campaign)
-    count_notes = tuple(
+    noted = [
         nd.CountNote(id=i.id, unit=_who(i), activities=i.count.activities, explanation=i.count.explanation,
                      check=i.count.needs_check)
         for i in campaign.items
         if i.count is not None and i.count.basis in (counting.Basis.STATED, counting.Basis.IMPLAUSIBLE,
-                                                     counting.Basis.CORRECTED))
+                                                     counting.Basis.CORRECTED)]
+    # the ones to check first, then the newest
+    count_notes = tuple(sorted(noted, key=lambda n: (not n.check, -n.id))[:NOTE_LIMIT])
     deadlines = _deadlines(settings, day)
     behind = sum(1 for u in quota_units if u.activities < (u.quota or 0))
     short = sum(1 for c in campaign.collections if c.accepted < MIN_WORKS)
@@ -557,8 +566,10 @@ def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, 
         matrix_header=tuple(c.short for c in campaign.collections), matrix=matrix, since=since,
         new_counts=tuple(status_counts), new_items=tuple(new_items), new_more=max(0, len(new) - NEW_LIMIT),
         waiting=tuple(waiting[:WAITING_LIMIT]), waiting_more=max(0, len(waiting) - WAITING_LIMIT),
-        admin=tuple(admin[:ADMIN_LIMIT]), links=tuple(links[:LINK_LIMIT]), links_expired=expired,
-        mailboxes=tuple(mailboxes), count_notes=count_notes, rule=counting.RULE_TEXT,
+        admin=tuple(admin[:ADMIN_LIMIT]), admin_more=max(0, len(admin) - ADMIN_LIMIT),
+        links=tuple(links[:LINK_LIMIT]), links_more=max(0, len(links) - LINK_LIMIT), links_expired=expired,
+        mailboxes=tuple(mailboxes), count_notes=count_notes,
+        count_notes_more=max(0, len(noted) - NOTE_LIMIT), rule=counting.RULE_TEXT,
     )
 
 

@@ -7,7 +7,7 @@ bytes checks the limits (header size, parameters per MIME header, parts, nesting
 refuses ambiguous structure (two different boundaries in one Content-Type), so that the
 parser's own cost stays bounded; the walk over the parsed parts then checks the same limits
 exactly, and a wall-clock budget. A message that breaks a limit raises ParseLimitExceeded,
-whose text and fix explain it to the sender; `parse_headers` still reads who sent it.
+whose text and fix explain it to the sender; `parse_headers_only` still reads who sent it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ MAX_TEXT_CHARS = 200_000
 MAX_SUBJECT_CHARS = 1_000  # longer subjects are kept this long, with "…" (a 200 KB subject exists in the wild)
 MAX_REFERENCES_CHARS = 16_000  # the newest end of References is kept
 MAX_ADDRESS_CHARS = 4_000  # of a From header, before it is parsed (the stdlib recurses per "(")
-HEADERS_ONLY_BYTES = 256 * 1024  # what parse_headers reads of a refused message
+HEADERS_ONLY_BYTES = 256 * 1024  # what parse_headers_only reads of a refused message
 
 BROKEN_BASE64 = "附件的 base64 编码有错误（含有不该有的字符或长度不对），收到的文件可能不完整"
 _FIX_STRUCTURE = "请不要嵌套转发，把作品文件直接作为附件，用常用的邮件程序重新发送一封新邮件。"
@@ -169,9 +169,14 @@ def prescan(raw: bytes, limits: ParseLimits) -> Shape:
     cut = len(raw)
     events: list[tuple[int, str, bytes]] = []  # (offset, "multipart" | "message" | "line", value)
     boundaries: set[bytes] = set()
-    for m in _line_starts(_MIME_FIELD, raw):
-        field_name = m.group(1).decode("ascii").capitalize()
-        value = re.sub(rb"\r?\n[ \t]", b" ", m.group(2))
+    for seen, m in enumerate(_line_starts(_MIME_FIELD, raw)):
+        if seen > 4 * limits.max_parts:  # a part has a Content-Type and a Content-Disposition at most
+            cut = m.start()
+            break
+        field_name = "Type" if m.group(1)[:1] in b"Tt" else "Disposition"
+        value = m.group(2)
+        if b"\n" in value:
+            value = re.sub(rb"\r?\n[ \t]", b" ", value)
         if value.count(b";") > limits.max_params:
             raise ParseLimitExceeded(
                 f"邮件头 Content-{field_name} 中有 {value.count(b';')} 个分号分隔的参数"
@@ -203,7 +208,7 @@ def prescan(raw: bytes, limits: ParseLimits) -> Shape:
         if token in boundaries or (token.endswith(b"--") and token[:-2] in boundaries):
             events.append((d.start(), "line", token))
             opened += token in boundaries
-            if opened > limits.max_parts:
+            if opened > limits.max_parts or len(events) > 8 * limits.max_parts:
                 cut = d.start()
                 break
     depth = _replay_depth(sorted(e for e in events if e[0] <= cut), limits)

@@ -34,6 +34,8 @@ from ingest.rules.autoreply import ignore_reason
 from ingest.rules.collections import late_problem
 from ingest.rules.content import FileView, Submission, review
 from ingest.rules.subject import check_subject, convention
+from ingest.rules.trust import judge_sender
+from ingest.safety import reply_hold, suppress
 from notify.render import Renderer
 from notify.replies import new_reply
 from notify.safe import clean_text, display_name
@@ -178,7 +180,7 @@ class Pipeline:
                 limit_problem = Problem(
                     code="parse-limit",
                     text=f"邮件无法处理：{exc}",
-                    fix="请不要嵌套转发，把作品文件直接作为附件重新发送一封新邮件。",
+                    fix=exc.fix,
                 )
             self._describe(msg, mail)
 
@@ -219,11 +221,14 @@ class Pipeline:
                     notes.append(f"本邮件在截止日期 {box.deadline.isoformat()} 之后收到，已登记为逾期报送。")
             if links:
                 notes.append(f"邮件中有 {len(links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。")
+            trust = judge_sender(mail, unit=msg.unit, units=self.settings.units, authserv_id=box.authserv_id)
+            problems.extend(trust.problems)
 
         with stage(Stage.DECIDE):
             status = MessageStatus.REJECTED if problems else MessageStatus.ACCEPTED
             self._finish(msg, status, [p.as_reason() for p in problems], notes=notes)
-            self._write_reply(session, msg, box, mail, status, problems, files, notes)
+            hold = trust.hold or reply_hold(session, msg=msg, raw=raw, settings=self.settings.safety)
+            self._write_reply(session, msg, box, mail, status, problems, files, notes, hold=hold)
             return status
 
     # -- helpers -------------------------------------------------------------------------------
@@ -330,6 +335,8 @@ class Pipeline:
                 path = work / f"part-{part.index:04d}"
                 path.write_bytes(part.payload)
                 facts = inspect_file(path, filename=name, limits=self.inspect_limits, workdir=work)
+                if part.problems:  # damaged in transit, e.g. broken base64
+                    facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
                 sha = self.blobs.put_bytes(part.payload)
                 views.append(
                     self._add_file(
@@ -376,6 +383,7 @@ class Pipeline:
         problems: list[Problem],
         files: list[FileView],
         notes: list[str],
+        hold: str | None = None,
     ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
@@ -426,7 +434,10 @@ class Pipeline:
         else:
             context = {
                 **common,
-                "problems": [{"text": p.text, "fix": p.fix} for p in problems],
+                "problems": [  # a reason may quote the subject as typed: no controls or bidi in a reply
+                    {"text": clean_text(p.text, max_chars=2000), "fix": clean_text(p.fix, max_chars=2000)}
+                    for p in problems
+                ],
                 "files": file_rows,
                 "convention": conv,
                 "example": example,
@@ -435,4 +446,6 @@ class Pipeline:
         rendered = self.renderer.render(kind.value, context)
         reply = new_reply(message=msg, kind=kind, rendered=rendered, sender=self.settings.smtp.sender)
         if reply is not None:
+            if hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
+                suppress(msg, reply, hold)
             msg.replies.append(reply)

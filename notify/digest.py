@@ -207,10 +207,13 @@ class DigestView:
     waiting: tuple[WaitingItem, ...]
     waiting_more: int
     admin: tuple[AdminItem, ...]
+    admin_more: int
     links: tuple[LinkItem, ...]
+    links_more: int
     links_expired: int
     mailboxes: tuple[MailboxRow, ...]
     count_notes: tuple[CountNote, ...]
+    count_notes_more: int
     rule: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)  # for overridden templates
 
@@ -378,10 +381,11 @@ def example_view(*, text: str = "示例") -> DigestView:
         admin=(AdminItem(id=2, what="处理失败", mailbox="reports", since="6月1日 09:00", subject=text, detail=text),),
         links=(LinkItem(who=text, filename=text, size="128M", expires="6月3日", days_left=2,
                         url="https://mail.qq.com/cgi-bin/ftnExs_download?k=1"),),
-        links_expired=0,
+        links_expired=0, admin_more=0, links_more=0,
         mailboxes=(MailboxRow(name="reports", label="线下活动汇总", address="wxb0626@126.com", ok=False,
                               state="连续失败 2 次", last_ok="6月1日 06:00", last_error=text),),
         count_notes=(CountNote(id=1, unit="西宁市总工会", activities=3, explanation=f"说明中写明“{text}”",
                                check=False),),
+        count_notes_more=0,
         rule=("每份通过审核的线下活动汇总计 1 场。",),
     )

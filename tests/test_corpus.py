@@ -169,7 +169,10 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
     assert len(replies_after) == sum(n for _, n in before.values())
 
     counts = collections.Counter(m.status.value for m in rows)
-    replies = collections.Counter((m.status.value, m.replies[0].kind.value if m.replies else "no reply") for m in rows)
+    replies = collections.Counter(
+        (m.status.value, f"{m.replies[0].kind.value} {m.replies[0].status.value}" if m.replies else "no reply")
+        for m in rows
+    )
     folders = collections.Counter((by_sha[m.raw_sha256 or ""][0].relative_to(CORPUS).parts[0], m.status.value)
                                   for m in rows)
     print(f"\ncorpus: {len(files)} files, {len(by_sha)} distinct messages, imported in {elapsed:.1f} s "

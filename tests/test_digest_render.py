@@ -95,7 +95,7 @@ def test_the_digest_renders_in_chromium(campaign: Campaign, tmp_path: Path) -> N
     backdate(app, DAY)
     _, html = parts(preview(app, day=DAY, now=at(DAY, 7, 30)))
     app.engine.dispose()
-    assert "合计</td>" in html and "/65" in html
+    assert "<b>合计</b>" in html and "/65" in html
     page = tmp_path / "digest.html"
     page.write_text(html, encoding="utf-8")
     png = tmp_path / "digest.png"
