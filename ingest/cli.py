@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -185,6 +186,14 @@ def run(ctx: Context) -> None:
     run_service(ctx.app())
 
 
+def _escape_format_chars(text: str) -> str:
+    """JSON with bidi, zero-width and other format characters escaped, so a terminal shows them harmlessly."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp") and ch != "\n" else ch
+        for ch in text
+    )
+
+
 def message_json(m: Message) -> dict[str, Any]:
     reply = m.replies[0] if m.replies else None
     return {
@@ -236,7 +245,7 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
     with app.sessions() as session:
         rows = queries.messages(session, status=MessageStatus(status) if status else None, mailbox=mailbox)
         if as_json:
-            click.echo(json.dumps([message_json(m) for m in rows], ensure_ascii=False, indent=2))
+            click.echo(_escape_format_chars(json.dumps([message_json(m) for m in rows], ensure_ascii=False, indent=2)))
             return
         if not rows:
             click.echo("no messages")
@@ -378,8 +387,11 @@ class _plain:
 
 
 @cli.command()
-@click.option("--preview", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the digest here: FILE.html the HTML part, FILE.txt the text, anything else the .eml.")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the digest here: FILE.html the HTML part, FILE.txt the text, anything else the .eml.",
+)
 @click.option("--send", "do_send", is_flag=True, help="Send it to the configured recipients (once per date).")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The date (default: today).")
 @pass_ctx
@@ -441,22 +453,36 @@ def count(ctx: Context, message_id: int, activities: int | None, automatic: bool
     boxes = report_mailboxes(app.settings)
     try:
         if activities is not None or automatic:
-            counting.correct(sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes, message_id=message_id,
-                             activities=activities, note=note)
-        msg, now = counting.current(sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes,
-                                    message_id=message_id)
+            counting.correct(
+                sessions=app.sessions,
+                blobs=app.blobs,
+                report_mailboxes=boxes,
+                message_id=message_id,
+                activities=activities,
+                note=note,
+            )
+        msg, now = counting.current(
+            sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes, message_id=message_id
+        )
     except (LookupError, counting.NotAReport) as exc:
         _fail(str(exc))
     unit = clean_text(msg.unit or "unit unknown", max_chars=40)
-    click.echo(f"message {msg.id} ({unit}, {msg.status.value}): counts {now.activities} "
-               f"{'activity' if now.activities == 1 else 'activities'}: {now.explanation}")
+    click.echo(
+        f"message {msg.id} ({unit}, {msg.status.value}): counts {now.activities} "
+        f"{'activity' if now.activities == 1 else 'activities'}: {now.explanation}"
+    )
     if msg.status is not MessageStatus.ACCEPTED and now.basis is not counting.Basis.CORRECTED:
         click.echo("only accepted reports count, unless an admin sets a number")
 
 
 @cli.command()
-@click.option("--xlsx", "xlsx", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the workbook here (.xlsx).")
+@click.option(
+    "--xlsx",
+    "xlsx",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the workbook here (.xlsx).",
+)
 @pass_ctx
 def export(ctx: Context, xlsx: Path) -> None:
     """The summary table (汇总表) for the hosts: per unit and per collection, then one row per submission
@@ -468,8 +494,10 @@ def export(ctx: Context, xlsx: Path) -> None:
         done = export_xlsx(app, xlsx)
     except OSError as exc:
         _fail(f"cannot write {xlsx}: {exc.strerror or exc}")
-    click.echo(f"summary table written to {done.path}: {done.units} units, {done.collections} collections, "
-               f"{done.submissions} submissions, {done.files} files")
+    click.echo(
+        f"summary table written to {done.path}: {done.units} units, {done.collections} collections, "
+        f"{done.submissions} submissions, {done.files} files"
+    )
 
 
 def main() -> None:

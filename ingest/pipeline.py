@@ -213,10 +213,11 @@ class Pipeline:
                 )
                 problems.extend(found.problems)
                 notes.extend(found.notes)
-            if box.deadline is not None and msg.received_at.date() > box.deadline:
+            received_day = msg.received_at.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ).date()
+            if box.deadline is not None and received_day > box.deadline:
                 msg.late = True
                 if rules.late == "reject":
-                    problems.append(late_problem(box.deadline, msg.received_at.date()))
+                    problems.append(late_problem(box.deadline, received_day))
                 else:
                     notes.append(f"本邮件在截止日期 {box.deadline.isoformat()} 之后收到，已登记为逾期报送。")
             if links:

@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ingest.app import App
 from ingest.config import MailboxSettings
 from ingest.digest import catch_up, send_digest, today
+from ingest.pipeline import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 REPLY_SECONDS = 60
@@ -68,7 +69,9 @@ def build_scheduler(app: App) -> BackgroundScheduler:
         )
     scheduler.add_job(_replies_job, IntervalTrigger(seconds=REPLY_SECONDS), args=(app,), id="replies")
     t = app.settings.digest.time
-    scheduler.add_job(_digest_job, CronTrigger(hour=t.hour, minute=t.minute), args=(app,), id="digest")
+    scheduler.add_job(
+        _digest_job, CronTrigger(hour=t.hour, minute=t.minute, timezone=LOCAL_TZ), args=(app,), id="digest"
+    )
     return scheduler
 
 
@@ -82,8 +85,13 @@ def run(app: App) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     scheduler = build_scheduler(app)
-    scheduler.add_job(_digest_job, IntervalTrigger(minutes=CATCH_UP_MINUTES), args=(app, True), id="digest-catch-up",
-                      next_run_time=dt.datetime.now())  # a day missed while down is sent at start-up, marked late
+    scheduler.add_job(
+        _digest_job,
+        IntervalTrigger(minutes=CATCH_UP_MINUTES),
+        args=(app, True),
+        id="digest-catch-up",
+        next_run_time=dt.datetime.now(),
+    )  # a day missed while down is sent at start-up, marked late
     scheduler.start()
     log.info("intake running: %d mailbox(es)", len(app.settings.mailboxes))
     app.stop.wait()

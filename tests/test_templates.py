@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
+from notify.digest import example_view
 from notify.render import TEMPLATE_NAMES, Renderer
 from notify.safe import clean_header, display_name
 
@@ -38,15 +39,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "convention": "单位+线下活动汇总",
         "example": "西宁市总工会线下活动汇总",
     },
-    "digest": {
-        "day": "2020-06-01",
-        "units": [{"name": "西宁市总工会", "quota": 10, "reports": 3, "percent": 30}],
-        "total_quota": 65,
-        "total_reports": 3,
-        "collections": [{"label": "网络正能量微视频征集", "accepted": 2, "minimum": 6, "percent": 33}],
-        "rejected": [{"sender": "a@b.c", "subject": EVIL, "reasons": [EVIL]}],
-        "failed": [{"id": 1, "mailbox": "m", "stage": "parse", "subject": EVIL}],
-    },
+    "digest": example_view(text=EVIL).context(),
 }
 
 
