@@ -23,7 +23,7 @@ from store.migrate import is_current, upgrade
 from store.models import Message
 
 DEFAULT_CONFIG = "/etc/intake/config.toml"
-EXIT_OK, EXIT_ERROR, EXIT_FAILED = 0, 1, 3
+EXIT_ERROR, EXIT_FAILED = 1, 3
 
 
 def _fail(text: str) -> NoReturn:

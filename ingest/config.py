@@ -248,7 +248,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         max_attempts=sm.integer("max_attempts", 8, minimum=1),
         retry_seconds=sm.integer("retry_seconds", 60, minimum=1),
         timeout_seconds=float(sm.integer("timeout_seconds", 30, minimum=1)),
-        cafile=(base / sm.text("cafile")) if sm.text("cafile", None) else None,
+        cafile=(base / cafile_name) if (cafile_name := sm.text("cafile", None)) else None,
     )
 
     allowed_kinds = {k.value for k in MailboxKind}

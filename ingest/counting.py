@@ -161,8 +161,9 @@ def stated(text: str) -> Statement | None:
     return Statement(number=sum(f[0] for f in found), phrase="、".join(f[2] for f in found)[:120])
 
 
-def count_of(*, accepted: bool, corrected: int | None, stated_number: int | None, phrase: str | None,
-             note: str | None = None) -> Count:
+def count_of(
+    *, accepted: bool, corrected: int | None, stated_number: int | None, phrase: str | None, note: str | None = None
+) -> Count:
     """Apply the rule to what is known of one report."""
     if corrected is not None:
         return Count(activities=corrected, basis=Basis.CORRECTED, phrase=phrase, stated=stated_number, note=note)
@@ -194,8 +195,11 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
         rows = session.execute(
             select(Message.id, Message.raw_sha256, Message.subject)
             .outerjoin(ActivityCount, ActivityCount.message_id == Message.id)
-            .where(Message.mailbox.in_(list(report_mailboxes)), Message.status == MessageStatus.ACCEPTED,
-                   or_(ActivityCount.message_id.is_(None), ActivityCount.rule != RULE))
+            .where(
+                Message.mailbox.in_(list(report_mailboxes)),
+                Message.status == MessageStatus.ACCEPTED,
+                or_(ActivityCount.message_id.is_(None), ActivityCount.rule != RULE),
+            )
             .order_by(Message.id)
         ).all()
     for msg_id, sha, subject in rows:
@@ -220,14 +224,25 @@ def counts(session: Session, ids: Collection[int]) -> dict[int, Count]:
     if not ids:
         return {}
     rows = session.execute(
-        select(Message.id, Message.status, Message.activity_count, ActivityCount.stated, ActivityCount.phrase,
-               ActivityCount.note)
+        select(
+            Message.id,
+            Message.status,
+            Message.activity_count,
+            ActivityCount.stated,
+            ActivityCount.phrase,
+            ActivityCount.note,
+        )
         .outerjoin(ActivityCount, ActivityCount.message_id == Message.id)
         .where(Message.id.in_(list(ids)))
     ).all()
     return {
-        msg_id: count_of(accepted=status is MessageStatus.ACCEPTED, corrected=corrected, stated_number=number,
-                         phrase=phrase, note=note)
+        msg_id: count_of(
+            accepted=status is MessageStatus.ACCEPTED,
+            corrected=corrected,
+            stated_number=number,
+            phrase=phrase,
+            note=note,
+        )
         for msg_id, status, corrected, number, phrase, note in rows
     }
 
@@ -236,8 +251,15 @@ class NotAReport(ValueError):
     """The message is not in an offline-activity mailbox, so it has no activity count."""
 
 
-def correct(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailboxes: Collection[str],
-            message_id: int, activities: int | None, note: str | None = None) -> Count:
+def correct(
+    *,
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    report_mailboxes: Collection[str],
+    message_id: int,
+    activities: int | None,
+    note: str | None = None,
+) -> Count:
     """Set (or with None drop) an admin's correction of one report's count; returns the count now."""
     if activities is not None and activities < 0:
         raise ValueError("a count is 0 or more")
@@ -247,8 +269,10 @@ def correct(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
         if msg is None:
             raise LookupError(f"no message with id {message_id}")
         if msg.mailbox not in report_mailboxes:
-            raise NotAReport(f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
-                             "mailbox: only reports count activities")
+            raise NotAReport(
+                f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
+                "mailbox: only reports count activities"
+            )
         msg.activity_count = activities
         row = session.get(ActivityCount, message_id)
         if row is None:  # not read yet (a report that is not accepted): read it when it is
@@ -260,8 +284,9 @@ def correct(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
         return counts(session, [message_id])[message_id]
 
 
-def current(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailboxes: Collection[str],
-            message_id: int) -> tuple[Message, Count]:
+def current(
+    *, sessions: sessionmaker[Session], blobs: BlobStore, report_mailboxes: Collection[str], message_id: int
+) -> tuple[Message, Count]:
     """One message and its count, for `intake count ID`."""
     refresh(sessions=sessions, blobs=blobs, report_mailboxes=report_mailboxes)
     with sessions() as session:
@@ -269,7 +294,9 @@ def current(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
         if msg is None:
             raise LookupError(f"no message with id {message_id}")
         if msg.mailbox not in report_mailboxes:
-            raise NotAReport(f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
-                             "mailbox: only reports count activities")
+            raise NotAReport(
+                f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
+                "mailbox: only reports count activities"
+            )
         session.expunge(msg)
         return msg, counts(session, [message_id])[message_id]

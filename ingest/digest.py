@@ -61,11 +61,18 @@ SHORT: dict[MailboxKind, str] = {
     MailboxKind.MICRO_LESSON: "微课",
 }
 # The notice's deadlines (三、进度安排 (三)); the first one is taken from the mailboxes' configured deadline.
-REPORT_DEADLINE = (8, 20, "各单位报送线下活动开展情况和征集活动主要成果；"
-                   "各子项目承办单位遴选优秀作品报送省总，每项至少 6 件")
+REPORT_DEADLINE = (
+    8,
+    20,
+    "各单位报送线下活动开展情况和征集活动主要成果；各子项目承办单位遴选优秀作品报送省总，每项至少 6 件",
+)
 UPWARD_DEADLINE = (9, 25, "省总工会遴选优秀网络文化作品，按项目类别推荐报送中央网信办和全国总工会")
-STATUS_TEXT = {MessageStatus.ACCEPTED: ("通过", "ok"), MessageStatus.REJECTED: ("退回", "warn"),
-               MessageStatus.FAILED: ("处理失败", "bad"), MessageStatus.RECEIVED: ("待处理", "wait")}
+STATUS_TEXT = {
+    MessageStatus.ACCEPTED: ("通过", "ok"),
+    MessageStatus.REJECTED: ("退回", "warn"),
+    MessageStatus.FAILED: ("处理失败", "bad"),
+    MessageStatus.RECEIVED: ("待处理", "wait"),
+}
 _EXPIRES = re.compile(r"(?:(\d{4})\s*[年\-/.])?\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 
 
@@ -171,11 +178,21 @@ def _annex_order(settings: Settings) -> dict[str, int]:
 
 def _collections(settings: Settings) -> list[CollectionFigures]:
     order = _annex_order(settings)
-    kinds = sorted({b.kind for b in settings.mailboxes if b.kind is not MailboxKind.OFFLINE_ACTIVITY},
-                   key=lambda k: (order.get(ORGANISERS.get(k, ""), len(order)), list(MailboxKind).index(k)))
-    return [CollectionFigures(number=i + 1, kind=k, label=label(k), short=SHORT[k], organiser=ORGANISERS.get(k, ""),
-                              addresses=tuple(b.address for b in settings.mailboxes if b.kind is k))
-            for i, k in enumerate(kinds)]
+    kinds = sorted(
+        {b.kind for b in settings.mailboxes if b.kind is not MailboxKind.OFFLINE_ACTIVITY},
+        key=lambda k: (order.get(ORGANISERS.get(k, ""), len(order)), list(MailboxKind).index(k)),
+    )
+    return [
+        CollectionFigures(
+            number=i + 1,
+            kind=k,
+            label=label(k),
+            short=SHORT[k],
+            organiser=ORGANISERS.get(k, ""),
+            addresses=tuple(b.address for b in settings.mailboxes if b.kind is k),
+        )
+        for i, k in enumerate(kinds)
+    ]
 
 
 def gather(app: App, *, now: dt.datetime | None = None) -> Campaign:
@@ -187,27 +204,60 @@ def gather(app: App, *, now: dt.datetime | None = None) -> Campaign:
         through = session.scalar(select(func.max(Message.id)))
         limit = through or 0
         rows = session.execute(
-            select(Message.id, Message.mailbox, Message.sender, Message.subject, Message.unit, Message.title,
-                   Message.status, Message.reasons, Message.received_at, Message.late, Message.attempts,
-                   Message.failure_stage, Message.large_attachment_links)
-            .where(Message.status != MessageStatus.IGNORED, Message.id <= limit).order_by(Message.id)
+            select(
+                Message.id,
+                Message.mailbox,
+                Message.sender,
+                Message.subject,
+                Message.unit,
+                Message.title,
+                Message.status,
+                Message.reasons,
+                Message.received_at,
+                Message.late,
+                Message.attempts,
+                Message.failure_stage,
+                Message.large_attachment_links,
+            )
+            .where(Message.status != MessageStatus.IGNORED, Message.id <= limit)
+            .order_by(Message.id)
         ).all()
         files: dict[int, list[FileInfo]] = defaultdict(list)
         for f in session.execute(
-            select(Attachment.message_id, Attachment.display_name, Attachment.kind, Attachment.label, Attachment.size,
-                   Attachment.valid, Attachment.counted, Attachment.container, Attachment.problems)
+            select(
+                Attachment.message_id,
+                Attachment.display_name,
+                Attachment.kind,
+                Attachment.label,
+                Attachment.size,
+                Attachment.valid,
+                Attachment.counted,
+                Attachment.container,
+                Attachment.problems,
+            )
             .join(Message, Message.id == Attachment.message_id)
             .where(Message.status != MessageStatus.IGNORED, Message.id <= limit)
             .order_by(Attachment.message_id, Attachment.position)
         ):
-            files[f.message_id].append(FileInfo(
-                name=clean_text(f.display_name, max_chars=120), kind=f.kind, label=f.label, size=f.size,
-                valid=f.valid, counted=f.counted, container=clean_text(f.container, max_chars=120) if f.container
-                else None, problems=tuple(clean_text(p, max_chars=200) for p in f.problems or [])))
+            files[f.message_id].append(
+                FileInfo(
+                    name=clean_text(f.display_name, max_chars=120),
+                    kind=f.kind,
+                    label=f.label,
+                    size=f.size,
+                    valid=f.valid,
+                    counted=f.counted,
+                    container=clean_text(f.container, max_chars=120) if f.container else None,
+                    problems=tuple(clean_text(p, max_chars=200) for p in f.problems or []),
+                )
+            )
         replies: dict[int, str] = {}
         given_up: list[tuple[int, str, str]] = []
-        for r in session.execute(select(Reply.message_id, Reply.kind, Reply.status, Reply.recipient, Reply.last_error)
-                                 .where(Reply.message_id <= limit).order_by(Reply.id)):
+        for r in session.execute(
+            select(Reply.message_id, Reply.kind, Reply.status, Reply.recipient, Reply.last_error)
+            .where(Reply.message_id <= limit)
+            .order_by(Reply.id)
+        ):
             replies[r.message_id] = f"{r.kind.value}: {r.status.value}"
             if r.status is ReplyStatus.FAILED:
                 given_up.append((r.message_id, r.recipient, clean_text(r.last_error or "", max_chars=200)))
@@ -218,14 +268,27 @@ def gather(app: App, *, now: dt.datetime | None = None) -> Campaign:
             session.expunge(s)
 
     items = tuple(
-        Item(id=r.id, mailbox=r.mailbox, kind=boxes[r.mailbox], sender=clean_text(r.sender or "", max_chars=120),
-             subject=clean_text(r.subject or "", max_chars=200), unit=r.unit,
-             title=clean_text(r.title, max_chars=120) if r.title else None, status=r.status,
-             reasons=tuple(clean_text(x, max_chars=300) for x in r.reasons or []), received_at=r.received_at,
-             late=r.late, attempts=r.attempts, stage=r.failure_stage.value if r.failure_stage else None,
-             files=tuple(files.get(r.id, [])), links=tuple(r.large_attachment_links or []),
-             count=report_counts.get(r.id), reply=replies.get(r.id))
-        for r in rows if r.mailbox in boxes
+        Item(
+            id=r.id,
+            mailbox=r.mailbox,
+            kind=boxes[r.mailbox],
+            sender=clean_text(r.sender or "", max_chars=120),
+            subject=clean_text(r.subject or "", max_chars=200),
+            unit=r.unit,
+            title=clean_text(r.title, max_chars=120) if r.title else None,
+            status=r.status,
+            reasons=tuple(clean_text(x, max_chars=300) for x in r.reasons or []),
+            received_at=r.received_at,
+            late=r.late,
+            attempts=r.attempts,
+            stage=r.failure_stage.value if r.failure_stage else None,
+            files=tuple(files.get(r.id, [])),
+            links=tuple(r.large_attachment_links or []),
+            count=report_counts.get(r.id),
+            reply=replies.get(r.id),
+        )
+        for r in rows
+        if r.mailbox in boxes
     )
     number = 0
     units: list[UnitFigures] = []
@@ -266,9 +329,15 @@ def gather(app: App, *, now: dt.datetime | None = None) -> Campaign:
             coll.by_unit[who] = coll.by_unit.get(who, 0) + 1
             if unit is not None:
                 unit.works[item.kind] = unit.works.get(item.kind, 0) + 1
-    return Campaign(taken_at=now.astimezone(dt.UTC).replace(tzinfo=None) if now else utcnow(),
-                    through_message_id=through, units=tuple(units), collections=tuple(collections), items=items,
-                    given_up=tuple(given_up), states=states)
+    return Campaign(
+        taken_at=now.astimezone(dt.UTC).replace(tzinfo=None) if now else utcnow(),
+        through_message_id=through,
+        units=tuple(units),
+        collections=tuple(collections),
+        items=items,
+        given_up=tuple(given_up),
+        states=states,
+    )
 
 
 # -- the digest's view -----------------------------------------------------------------------------------
@@ -312,16 +381,21 @@ def _deadlines(settings: Settings, day: dt.date) -> list[nd.Deadline]:
     year = min(configured).year if configured else day.year
     out: list[nd.Deadline] = []
     for when, kinds in sorted(configured.items()):
-        what = (REPORT_DEADLINE[2] if (when.month, when.day) == REPORT_DEADLINE[:2]
-                else f"报送截止：{'、'.join(dict.fromkeys(kinds))}")
+        what = (
+            REPORT_DEADLINE[2]
+            if (when.month, when.day) == REPORT_DEADLINE[:2]
+            else f"报送截止：{'、'.join(dict.fromkeys(kinds))}"
+        )
         out.append(nd.Deadline(date=_date_text(when, year=day.year), what=what, days_left=(when - day).days))
     if not configured:
         when = dt.date(year, REPORT_DEADLINE[0], REPORT_DEADLINE[1])
-        out.append(nd.Deadline(date=_date_text(when, year=day.year), what=REPORT_DEADLINE[2],
-                               days_left=(when - day).days))
+        out.append(
+            nd.Deadline(date=_date_text(when, year=day.year), what=REPORT_DEADLINE[2], days_left=(when - day).days)
+        )
     upward = dt.date(year, UPWARD_DEADLINE[0], UPWARD_DEADLINE[1])
-    out.append(nd.Deadline(date=_date_text(upward, year=day.year), what=UPWARD_DEADLINE[2],
-                           days_left=(upward - day).days))
+    out.append(
+        nd.Deadline(date=_date_text(upward, year=day.year), what=UPWARD_DEADLINE[2], days_left=(upward - day).days)
+    )
     return out
 
 
@@ -374,10 +448,12 @@ def _waiting(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
     for item in campaign.items:
         if item.status is not MessageStatus.REJECTED:
             continue
-        resolved = any(a.id > item.id and a.kind is item.kind
-                       and ((item.unit is not None and a.unit == item.unit)
-                            or (bool(item.sender) and a.sender == item.sender))
-                       for a in accepted)
+        resolved = any(
+            a.id > item.id
+            and a.kind is item.kind
+            and ((item.unit is not None and a.unit == item.unit) or (bool(item.sender) and a.sender == item.sender))
+            for a in accepted
+        )
         if not resolved:
             groups[(item.kind, item.unit or item.sender)].append(item)
     order = {u.name: i for i, u in enumerate(campaign.units)}
@@ -385,10 +461,17 @@ def _waiting(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
     for (kind, _), rejected in sorted(groups.items(), key=lambda g: (order.get(g[0][1], len(order)), g[1][0].id)):
         last = rejected[-1]
         first = local(rejected[0].received_at).date()
-        out.append(nd.WaitingItem(who=_who(last), collection=SHORT[kind], subject=_what(last),
-                                  reasons=_reasons(last.reasons),
-                                  since=_date_text(first, year=day.year), days=max(0, (day - first).days),
-                                  times=len(rejected)))
+        out.append(
+            nd.WaitingItem(
+                who=_who(last),
+                collection=SHORT[kind],
+                subject=_what(last),
+                reasons=_reasons(last.reasons),
+                since=_date_text(first, year=day.year),
+                days=max(0, (day - first).days),
+                times=len(rejected),
+            )
+        )
     return out
 
 
@@ -397,19 +480,39 @@ def _admin(campaign: Campaign, *, day: dt.date) -> list[nd.AdminItem]:
     by_id = {i.id: i for i in campaign.items}
     for item in campaign.items:
         if item.status is MessageStatus.FAILED:
-            out.append(nd.AdminItem(id=item.id, what="处理失败", mailbox=item.mailbox,
-                                    since=_time_text(item.received_at, year=day.year),
-                                    subject=_what(item), detail=f"阶段 {item.stage or '?'}，已尝试 {item.attempts} 次"))
+            out.append(
+                nd.AdminItem(
+                    id=item.id,
+                    what="处理失败",
+                    mailbox=item.mailbox,
+                    since=_time_text(item.received_at, year=day.year),
+                    subject=_what(item),
+                    detail=f"阶段 {item.stage or '?'}，已尝试 {item.attempts} 次",
+                )
+            )
         elif item.status is MessageStatus.RECEIVED and item.received_at < campaign.taken_at - STUCK_AFTER:
-            out.append(nd.AdminItem(id=item.id, what="长时间未审核", mailbox=item.mailbox,
-                                    since=_time_text(item.received_at, year=day.year),
-                                    subject=_what(item), detail="收下后一直未审核（服务可能在处理时停止）"))
+            out.append(
+                nd.AdminItem(
+                    id=item.id,
+                    what="长时间未审核",
+                    mailbox=item.mailbox,
+                    since=_time_text(item.received_at, year=day.year),
+                    subject=_what(item),
+                    detail="收下后一直未审核（服务可能在处理时停止）",
+                )
+            )
     for msg_id, recipient, error in campaign.given_up:
         found = by_id.get(msg_id)
-        out.append(nd.AdminItem(id=msg_id, what="回复未能发出", mailbox=found.mailbox if found else "",
-                                since=_time_text(found.received_at, year=day.year) if found else "—",
-                                subject=_what(found) if found else "",
-                                detail=f"发给 {clean_text(recipient, max_chars=80)}：{error[:120] or '多次重试失败'}"))
+        out.append(
+            nd.AdminItem(
+                id=msg_id,
+                what="回复未能发出",
+                mailbox=found.mailbox if found else "",
+                since=_time_text(found.received_at, year=day.year) if found else "—",
+                subject=_what(found) if found else "",
+                detail=f"发给 {clean_text(recipient, max_chars=80)}：{error[:120] or '多次重试失败'}",
+            )
+        )
     return out
 
 
@@ -423,12 +526,19 @@ def _links(campaign: Campaign, *, day: dt.date) -> tuple[list[nd.LinkItem], int]
             if when is not None and when < day:
                 expired += 1
                 continue
-            found.append((when, nd.LinkItem(
-                who=_who(item), filename=clean_text(str(link.get("filename") or "（未写文件名）"), max_chars=80),
-                size=clean_text(str(link.get("size") or "—"), max_chars=20),
-                expires=clean_text(str(link.get("expires") or "未写明"), max_chars=40),
-                days_left=(when - day).days if when else None,
-                url=url if url.lower().startswith(("https://", "http://")) else "")))
+            found.append(
+                (
+                    when,
+                    nd.LinkItem(
+                        who=_who(item),
+                        filename=clean_text(str(link.get("filename") or "（未写文件名）"), max_chars=80),
+                        size=clean_text(str(link.get("size") or "—"), max_chars=20),
+                        expires=clean_text(str(link.get("expires") or "未写明"), max_chars=40),
+                        days_left=(when - day).days if when else None,
+                        url=url if url.lower().startswith(("https://", "http://")) else "",
+                    ),
+                )
+            )
     found.sort(key=lambda f: (f[0] is None, f[0] or day))
     return [f[1] for f in found], expired
 
@@ -449,14 +559,29 @@ def _mailboxes(app: App, campaign: Campaign) -> list[nd.MailboxRow]:
             ok, state = False, f"已 {hours} 小时未收信"
         else:
             ok, state = True, "正常"
-        out.append(nd.MailboxRow(name=box.name, label=SHORT[box.kind], address=box.address, ok=ok, state=state,
-                                 last_ok=_time_text(st.last_ok_at if st else None),
-                                 last_error=clean_text(st.last_error or "", max_chars=160) if st and not ok else ""))
+        out.append(
+            nd.MailboxRow(
+                name=box.name,
+                label=SHORT[box.kind],
+                address=box.address,
+                ok=ok,
+                state=state,
+                last_ok=_time_text(st.last_ok_at if st else None),
+                last_error=clean_text(st.last_error or "", max_chars=160) if st and not ok else "",
+            )
+        )
     return out
 
 
-def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, late: bool,
-               previous: tuple[dt.date, dt.datetime | None, int | None] | None) -> nd.DigestView:
+def build_view(
+    app: App,
+    campaign: Campaign,
+    *,
+    day: dt.date,
+    now: dt.datetime,
+    late: bool,
+    previous: tuple[dt.date, dt.datetime | None, int | None] | None,
+) -> nd.DigestView:
     """The digest for day from a snapshot; previous is (day, sent at, through message id) of the last one sent."""
     settings = app.settings
     # what is new since the last digest
@@ -479,41 +604,73 @@ def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, 
             else:
                 new_works[item.kind] += 1
     status_counts = [(STATUS_TEXT[s][0], sum(1 for i in new if i.status is s)) for s in STATUS_TEXT]
-    new_items = [nd.NewItem(id=i.id, when=_time_text(i.received_at, year=day.year), collection=SHORT[i.kind],
-                            who=_who(i), subject=_what(i),
-                            status=STATUS_TEXT[i.status][0], tone=STATUS_TEXT[i.status][1], detail=_detail(i))
-                 for i in new[-NEW_LIMIT:]]
+    new_items = [
+        nd.NewItem(
+            id=i.id,
+            when=_time_text(i.received_at, year=day.year),
+            collection=SHORT[i.kind],
+            who=_who(i),
+            subject=_what(i),
+            status=STATUS_TEXT[i.status][0],
+            tone=STATUS_TEXT[i.status][1],
+            detail=_detail(i),
+        )
+        for i in new[-NEW_LIMIT:]
+    ]
 
     waiting = _waiting(campaign, day=day)
     waiting_units = {w.who for w in waiting if w.collection == SHORT[MailboxKind.OFFLINE_ACTIVITY]}
 
     def unit_row(u: UnitFigures) -> nd.UnitRow:
-        return nd.UnitRow(number=str(u.number or ""), name=u.name, activities=nd.Progress(done=u.activities,
-                          target=u.quota), reports=u.reports, photos=u.photos,
-                          last_report=_date_text(local(u.last_report).date(), year=day.year) if u.last_report else "—",
-                          new=new_activity.get(u.name, 0), waiting=u.name in waiting_units)
+        return nd.UnitRow(
+            number=str(u.number or ""),
+            name=u.name,
+            activities=nd.Progress(done=u.activities, target=u.quota),
+            reports=u.reports,
+            photos=u.photos,
+            last_report=_date_text(local(u.last_report).date(), year=day.year) if u.last_report else "—",
+            new=new_activity.get(u.name, 0),
+            waiting=u.name in waiting_units,
+        )
 
     quota_units = campaign.quota_units
     units = tuple(unit_row(u) for u in quota_units)
     others = tuple(unit_row(u) for u in campaign.units if not u.quota and (u.reports or u.activities or u.total_works))
     collections = tuple(
-        nd.CollectionRow(number=c.number, label=c.label, organiser=c.organiser, address="、".join(c.addresses),
-                         works=nd.Progress(done=c.accepted, target=MIN_WORKS), received=c.received, rejected=c.rejected,
-                         new=new_works.get(c.kind, 0))
-        for c in campaign.collections)
+        nd.CollectionRow(
+            number=c.number,
+            label=c.label,
+            organiser=c.organiser,
+            address="、".join(c.addresses),
+            works=nd.Progress(done=c.accepted, target=MIN_WORKS),
+            received=c.received,
+            rejected=c.rejected,
+            new=new_works.get(c.kind, 0),
+        )
+        for c in campaign.collections
+    )
     matrix = tuple(
-        nd.MatrixRow(unit=u.name, cells=tuple(u.works.get(c.kind, 0) for c in campaign.collections),
-                     total=u.total_works)
-        for u in campaign.units if u.total_works)
+        nd.MatrixRow(
+            unit=u.name, cells=tuple(u.works.get(c.kind, 0) for c in campaign.collections), total=u.total_works
+        )
+        for u in campaign.units
+        if u.total_works
+    )
     admin = _admin(campaign, day=day)
     links, expired = _links(campaign, day=day)
     mailboxes = _mailboxes(app, campaign)
     noted = [
-        nd.CountNote(id=i.id, unit=_who(i), activities=i.count.activities, explanation=i.count.explanation,
-                     check=i.count.needs_check)
+        nd.CountNote(
+            id=i.id,
+            unit=_who(i),
+            activities=i.count.activities,
+            explanation=i.count.explanation,
+            check=i.count.needs_check,
+        )
         for i in campaign.items
-        if i.count is not None and i.count.basis in (counting.Basis.STATED, counting.Basis.IMPLAUSIBLE,
-                                                     counting.Basis.CORRECTED)]
+        if i.count is not None
+        and i.count.basis in (counting.Basis.STATED, counting.Basis.IMPLAUSIBLE, counting.Basis.CORRECTED)
+    ]
     # the ones to check first, then the newest
     count_notes = tuple(sorted(noted, key=lambda n: (not n.check, -n.id))[:NOTE_LIMIT])
     deadlines = _deadlines(settings, day)
@@ -537,17 +694,21 @@ def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, 
         todo.append(f"{checks} 份线下活动报告写明的场次异常，需要核对（intake count 邮件ID 场次）")
     upcoming = next((d for d in deadlines if d.days_left >= 0), None)
     if upcoming is not None and upcoming is deadlines[0] and (behind or short):
-        parts = [f"{behind} 个单位未完成线下活动任务" if behind else "",
-                 f"{short} 个征集项目不足 {MIN_WORKS} 件" if short else ""]
+        parts = [
+            f"{behind} 个单位未完成线下活动任务" if behind else "",
+            f"{short} 个征集项目不足 {MIN_WORKS} 件" if short else "",
+        ]
         todo.append(f"{upcoming.date}截止（{upcoming.state}）：" + "，".join(p for p in parts if p))
 
     missed: list[str] = []
     late_text = ""
     if late:
         due = due_at(settings, day).astimezone(LOCAL_TZ)
-        late_text = (f"本期日报应于 {_date_text(due.date())} {due:%H:%M} 发出，因服务停止或发送失败延误，"
-                     f"于 {_date_text(now.astimezone(LOCAL_TZ).date())} {now.astimezone(LOCAL_TZ):%H:%M} 补发；"
-                     "内容为补发时的最新情况。")
+        late_text = (
+            f"本期日报应于 {_date_text(due.date())} {due:%H:%M} 发出，因服务停止或发送失败延误，"
+            f"于 {_date_text(now.astimezone(LOCAL_TZ).date())} {now.astimezone(LOCAL_TZ):%H:%M} 补发；"
+            "内容为补发时的最新情况。"
+        )
         if previous is not None:
             gap = (day - previous[0]).days - 1
             missed = [_date_text(previous[0] + dt.timedelta(days=k + 1), year=day.year) for k in range(min(gap, 10))]
@@ -555,21 +716,42 @@ def build_view(app: App, campaign: Campaign, *, day: dt.date, now: dt.datetime, 
                 missed.append(f"等共 {gap} 天")
     now_local = now.astimezone(LOCAL_TZ)
     return nd.DigestView(
-        day=day.isoformat(), day_text=f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）",
-        generated=f"{_date_text(now_local.date())} {now_local:%H:%M}", campaign=settings.replies.campaign,
-        contact=settings.replies.contact, late=late, late_text=late_text, missed_days=tuple(missed), todo=tuple(todo),
-        deadlines=tuple(deadlines), units=units,
-        unit_total=nd.Progress(done=sum(u.activities for u in quota_units),
-                               target=sum(u.quota or 0 for u in quota_units)),
-        other_units=others, units_behind=behind, collections=collections,
-        collections_reached=sum(1 for c in campaign.collections if c.accepted >= MIN_WORKS), minimum_works=MIN_WORKS,
-        matrix_header=tuple(c.short for c in campaign.collections), matrix=matrix, since=since,
-        new_counts=tuple(status_counts), new_items=tuple(new_items), new_more=max(0, len(new) - NEW_LIMIT),
-        waiting=tuple(waiting[:WAITING_LIMIT]), waiting_more=max(0, len(waiting) - WAITING_LIMIT),
-        admin=tuple(admin[:ADMIN_LIMIT]), admin_more=max(0, len(admin) - ADMIN_LIMIT),
-        links=tuple(links[:LINK_LIMIT]), links_more=max(0, len(links) - LINK_LIMIT), links_expired=expired,
-        mailboxes=tuple(mailboxes), count_notes=count_notes,
-        count_notes_more=max(0, len(noted) - NOTE_LIMIT), rule=counting.RULE_TEXT,
+        day=day.isoformat(),
+        day_text=f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）",
+        generated=f"{_date_text(now_local.date())} {now_local:%H:%M}",
+        campaign=settings.replies.campaign,
+        contact=settings.replies.contact,
+        late=late,
+        late_text=late_text,
+        missed_days=tuple(missed),
+        todo=tuple(todo),
+        deadlines=tuple(deadlines),
+        units=units,
+        unit_total=nd.Progress(
+            done=sum(u.activities for u in quota_units), target=sum(u.quota or 0 for u in quota_units)
+        ),
+        other_units=others,
+        units_behind=behind,
+        collections=collections,
+        collections_reached=sum(1 for c in campaign.collections if c.accepted >= MIN_WORKS),
+        minimum_works=MIN_WORKS,
+        matrix_header=tuple(c.short for c in campaign.collections),
+        matrix=matrix,
+        since=since,
+        new_counts=tuple(status_counts),
+        new_items=tuple(new_items),
+        new_more=max(0, len(new) - NEW_LIMIT),
+        waiting=tuple(waiting[:WAITING_LIMIT]),
+        waiting_more=max(0, len(waiting) - WAITING_LIMIT),
+        admin=tuple(admin[:ADMIN_LIMIT]),
+        admin_more=max(0, len(admin) - ADMIN_LIMIT),
+        links=tuple(links[:LINK_LIMIT]),
+        links_more=max(0, len(links) - LINK_LIMIT),
+        links_expired=expired,
+        mailboxes=tuple(mailboxes),
+        count_notes=count_notes,
+        count_notes_more=max(0, len(noted) - NOTE_LIMIT),
+        rule=counting.RULE_TEXT,
     )
 
 
@@ -587,8 +769,9 @@ def compose(app: App, *, day: dt.date, now: dt.datetime, late: bool) -> tuple[Em
     """The digest message for day as it stands now, and the newest message id it covers."""
     campaign = gather(app, now=now)
     view = build_view(app, campaign, day=day, now=now, late=late, previous=_previous(app, day))
-    message = nd.compose_digest(renderer=app.renderer, view=view, sender=app.settings.smtp.sender,
-                                recipients=app.settings.digest.recipients)
+    message = nd.compose_digest(
+        renderer=app.renderer, view=view, sender=app.settings.smtp.sender, recipients=app.settings.digest.recipients
+    )
     return message, campaign.through_message_id
 
 
@@ -607,8 +790,9 @@ def send_digest(app: App, *, day: dt.date, now: dt.datetime | None = None) -> nd
         return held
     try:
         message, through = compose(app, day=day, now=moment, late=late)
-        nd.deliver(app.sessions, smtp=app.settings.smtp, held=held, message=message,
-                   recipients=app.settings.digest.recipients)
+        nd.deliver(
+            app.sessions, smtp=app.settings.smtp, held=held, message=message, recipients=app.settings.digest.recipients
+        )
         nd.finish(app.sessions, held=held, message_id=str(message["Message-ID"]), through_message_id=through)
     except BaseException as exc:
         nd.fail(app.sessions, held=held, error=f"{type(exc).__name__}: {exc}")

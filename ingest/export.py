@@ -22,13 +22,24 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ingest import counting
 from ingest.app import App
 from ingest.digest import MIN_WORKS, SHORT, Campaign, Item, gather, local
+from notify.render import filesize
 from store.enums import MailboxKind, MessageStatus
 
 CELL_LIMIT = 32767
-STATUS = {MessageStatus.ACCEPTED: "通过", MessageStatus.REJECTED: "退回", MessageStatus.FAILED: "处理失败",
-          MessageStatus.RECEIVED: "待处理"}
-KIND_TEXT = {"photo": "照片", "video": "视频", "audio": "音频", "document": "文档", "archive": "压缩包",
-             "other": "其他"}
+STATUS = {
+    MessageStatus.ACCEPTED: "通过",
+    MessageStatus.REJECTED: "退回",
+    MessageStatus.FAILED: "处理失败",
+    MessageStatus.RECEIVED: "待处理",
+}
+KIND_TEXT = {
+    "photo": "照片",
+    "video": "视频",
+    "audio": "音频",
+    "document": "文档",
+    "archive": "压缩包",
+    "other": "其他",
+}
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6EE")
@@ -71,8 +82,9 @@ def _put(ws: Worksheet, row: int, col: int, value: Value, *, fmt: str | None = N
         cell.number_format = fmt
 
 
-def _sheet(wb: Workbook, title: str, heading: str, columns: Sequence[tuple[str, int]], *,
-           first: bool = False) -> Worksheet:
+def _sheet(
+    wb: Workbook, title: str, heading: str, columns: Sequence[tuple[str, int]], *, first: bool = False
+) -> Worksheet:
     ws = wb.active if first and wb.active is not None else wb.create_sheet()
     assert isinstance(ws, Worksheet)
     ws.title = title
@@ -94,52 +106,133 @@ def _when(ts: dt.datetime | None) -> dt.datetime | None:
 
 def _units(wb: Workbook, campaign: Campaign, heading: str) -> int:
     kinds = [c.kind for c in campaign.collections]
-    ws = _sheet(wb, "单位汇总", heading, [
-        ("序号", 6), ("单位", 30), ("线下活动任务（场）", 10), ("已开展（场）", 10), ("完成率", 9),
-        ("通过的报告（份）", 10), ("照片（张）", 9), ("最近报送", 17),
-        *[(f"{SHORT[k]}（件）", 9) for k in kinds], ("作品合计（件）", 10)], first=True)
+    ws = _sheet(
+        wb,
+        "单位汇总",
+        heading,
+        [
+            ("序号", 6),
+            ("单位", 30),
+            ("线下活动任务（场）", 10),
+            ("已开展（场）", 10),
+            ("完成率", 9),
+            ("通过的报告（份）", 10),
+            ("照片（张）", 9),
+            ("最近报送", 17),
+            *[(f"{SHORT[k]}（件）", 9) for k in kinds],
+            ("作品合计（件）", 10),
+        ],
+        first=True,
+    )
     row = 3
 
-    def write(number: str | int, name: str, quota: int | None, activities: int, reports: int, photos: int,
-              last: dt.datetime | None, works: list[int]) -> None:
+    def write(
+        number: str | int,
+        name: str,
+        quota: int | None,
+        activities: int,
+        reports: int,
+        photos: int,
+        last: dt.datetime | None,
+        works: list[int],
+    ) -> None:
         nonlocal row
         values: list[tuple[Value, str | None]] = [
-            (number, None), (name, None), (quota, None), (activities, None),
-            (activities / quota if quota else None, "0%"), (reports, None), (photos, None),
-            (last, "yyyy-mm-dd hh:mm"), *[(n, None) for n in works], (sum(works), None)]
+            (number, None),
+            (name, None),
+            (quota, None),
+            (activities, None),
+            (activities / quota if quota else None, "0%"),
+            (reports, None),
+            (photos, None),
+            (last, "yyyy-mm-dd hh:mm"),
+            *[(n, None) for n in works],
+            (sum(works), None),
+        ]
         for col, (value, fmt) in enumerate(values, start=1):
             _put(ws, row, col, value, fmt=fmt)
         row += 1
 
     quota_units = campaign.quota_units
     for u in quota_units:
-        write(u.number or "", u.name, u.quota, u.activities, u.reports, u.photos, _when(u.last_report),
-              [u.works.get(k, 0) for k in kinds])
-    write("", "合计", sum(u.quota or 0 for u in quota_units), sum(u.activities for u in quota_units),
-          sum(u.reports for u in quota_units), sum(u.photos for u in quota_units), None,
-          [sum(u.works.get(k, 0) for u in quota_units) for k in kinds])
+        write(
+            u.number or "",
+            u.name,
+            u.quota,
+            u.activities,
+            u.reports,
+            u.photos,
+            _when(u.last_report),
+            [u.works.get(k, 0) for k in kinds],
+        )
+    write(
+        "",
+        "合计",
+        sum(u.quota or 0 for u in quota_units),
+        sum(u.activities for u in quota_units),
+        sum(u.reports for u in quota_units),
+        sum(u.photos for u in quota_units),
+        None,
+        [sum(u.works.get(k, 0) for u in quota_units) for k in kinds],
+    )
     for col in range(1, 10 + len(kinds)):
         ws.cell(row=row - 1, column=col).font = _BOLD
         ws.cell(row=row - 1, column=col).fill = _TOTAL_FILL
     for u in campaign.units:
         if not u.quota:
-            write("", f"{u.name}（附件1未分配任务）", None, u.activities, u.reports, u.photos, _when(u.last_report),
-                  [u.works.get(k, 0) for k in kinds])
+            write(
+                "",
+                f"{u.name}（附件1未分配任务）",
+                None,
+                u.activities,
+                u.reports,
+                u.photos,
+                _when(u.last_report),
+                [u.works.get(k, 0) for k in kinds],
+            )
     return len(campaign.units)
 
 
 def _collections(wb: Workbook, campaign: Campaign, heading: str) -> int:
-    ws = _sheet(wb, "征集汇总", heading, [
-        ("序号", 6), ("子项目", 28), ("承办单位", 28), ("报送邮箱", 24), ("收到邮件（封）", 10),
-        ("通过作品（件）", 10), ("最低要求（件）", 10), ("完成率", 9), ("尚差（件）", 9), ("退回（封）", 9),
-        ("各单位通过的作品", 40)])
+    ws = _sheet(
+        wb,
+        "征集汇总",
+        heading,
+        [
+            ("序号", 6),
+            ("子项目", 28),
+            ("承办单位", 28),
+            ("报送邮箱", 24),
+            ("收到邮件（封）", 10),
+            ("通过作品（件）", 10),
+            ("最低要求（件）", 10),
+            ("完成率", 9),
+            ("尚差（件）", 9),
+            ("退回（封）", 9),
+            ("各单位通过的作品", 40),
+        ],
+    )
     for row, c in enumerate(campaign.collections, start=3):
-        by_unit = "\n".join(f"{name} {n} 件" for name, n in sorted(
-            c.by_unit.items(), key=lambda kv: next((i for i, u in enumerate(campaign.units) if u.name == kv[0]), 999)))
+        by_unit = "\n".join(
+            f"{name} {n} 件"
+            for name, n in sorted(
+                c.by_unit.items(),
+                key=lambda kv: next((i for i, u in enumerate(campaign.units) if u.name == kv[0]), 999),
+            )
+        )
         values: list[tuple[Value, str | None]] = [
-            (c.number, None), (c.label, None), (c.organiser, None), ("\n".join(c.addresses), None),
-            (c.received, None), (c.accepted, None), (MIN_WORKS, None), (c.accepted / MIN_WORKS, "0%"),
-            (max(0, MIN_WORKS - c.accepted), None), (c.rejected, None), (by_unit, None)]
+            (c.number, None),
+            (c.label, None),
+            (c.organiser, None),
+            ("\n".join(c.addresses), None),
+            (c.received, None),
+            (c.accepted, None),
+            (MIN_WORKS, None),
+            (c.accepted / MIN_WORKS, "0%"),
+            (max(0, MIN_WORKS - c.accepted), None),
+            (c.rejected, None),
+            (by_unit, None),
+        ]
         for col, (value, fmt) in enumerate(values, start=1):
             _put(ws, row, col, value, fmt=fmt)
     return len(campaign.collections)
@@ -149,38 +242,66 @@ def _ordered(campaign: Campaign) -> list[Item]:
     """Submissions in Annex 1 order of their unit (unknown units last), reports first, then by time."""
     unit_order = {u.name: i for i, u in enumerate(campaign.units)}
     kind_order = {MailboxKind.OFFLINE_ACTIVITY: -1, **{c.kind: i for i, c in enumerate(campaign.collections)}}
-    return sorted(campaign.items, key=lambda i: (unit_order.get(i.unit or "", len(unit_order)),
-                                                 kind_order.get(i.kind, 99), i.received_at, i.id))
-
-
-def _size(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
+    return sorted(
+        campaign.items,
+        key=lambda i: (unit_order.get(i.unit or "", len(unit_order)), kind_order.get(i.kind, 99), i.received_at, i.id),
+    )
 
 
 def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
-    ws = _sheet(wb, "报送明细", heading, [
-        ("编号", 7), ("类别", 9), ("单位", 24), ("作品名称", 20), ("邮件标题", 30), ("发件人", 22), ("收到时间", 17),
-        ("结果", 8), ("原因", 36), ("计入场次", 8), ("计数依据", 30), ("逾期", 6), ("文件数", 7), ("文件", 40),
-        ("超大附件链接", 40), ("回复", 18)])
+    ws = _sheet(
+        wb,
+        "报送明细",
+        heading,
+        [
+            ("编号", 7),
+            ("类别", 9),
+            ("单位", 24),
+            ("作品名称", 20),
+            ("邮件标题", 30),
+            ("发件人", 22),
+            ("收到时间", 17),
+            ("结果", 8),
+            ("原因", 36),
+            ("计入场次", 8),
+            ("计数依据", 30),
+            ("逾期", 6),
+            ("文件数", 7),
+            ("文件", 40),
+            ("超大附件链接", 40),
+            ("回复", 18),
+        ],
+    )
     for row, i in enumerate(items, start=3):
-        files = "\n".join(f"{f.name}（{f.label or KIND_TEXT.get(f.kind.value, f.kind.value)}，{_size(f.size)}"
-                          f"{'' if f.counted else '，不计入'}）" for f in i.files)
-        links = "\n".join(f"{link.get('filename') or '（未写文件名）'} {link.get('size') or ''} "
-                          f"{link.get('expires') or ''} {link.get('url') or ''}".strip() for link in i.links)
+        files = "\n".join(
+            f"{f.name}（{f.label or KIND_TEXT.get(f.kind.value, f.kind.value)}，{filesize(f.size)}"
+            f"{'' if f.counted else '，不计入'}）"
+            for f in i.files
+        )
+        links = "\n".join(
+            f"{link.get('filename') or '（未写文件名）'} {link.get('size') or ''} "
+            f"{link.get('expires') or ''} {link.get('url') or ''}".strip()
+            for link in i.links
+        )
         count = i.count
         values: list[tuple[Value, str | None]] = [
-            (i.id, None), (SHORT[i.kind], None), (i.unit or "（未识别）", None), (i.title or "", None),
-            (i.subject, None), (i.sender, None), (_when(i.received_at), "yyyy-mm-dd hh:mm"),
-            (STATUS.get(i.status, i.status.value), None), ("\n".join(i.reasons), None),
+            (i.id, None),
+            (SHORT[i.kind], None),
+            (i.unit or "（未识别）", None),
+            (i.title or "", None),
+            (i.subject, None),
+            (i.sender, None),
+            (_when(i.received_at), "yyyy-mm-dd hh:mm"),
+            (STATUS.get(i.status, i.status.value), None),
+            ("\n".join(i.reasons), None),
             (count.activities if count is not None else None, None),
-            (count.explanation if count is not None else "", None), ("是" if i.late else "", None),
-            (sum(1 for f in i.files if f.counted), None), (files, None), (links, None),
-            (_reply_text(i.reply), None)]
+            (count.explanation if count is not None else "", None),
+            ("是" if i.late else "", None),
+            (sum(1 for f in i.files if f.counted), None),
+            (files, None),
+            (links, None),
+            (_reply_text(i.reply), None),
+        ]
         for col, (value, fmt) in enumerate(values, start=1):
             _put(ws, row, col, value, fmt=fmt)
     if items:
@@ -198,15 +319,38 @@ def _reply_text(reply: str | None) -> str:
 
 
 def _files(wb: Workbook, items: list[Item], heading: str) -> int:
-    ws = _sheet(wb, "文件明细", heading, [
-        ("报送编号", 8), ("单位", 24), ("类别", 9), ("文件名", 36), ("所在压缩包", 24), ("类型", 16),
-        ("大小（字节）", 12), ("有效", 6), ("计入", 6), ("问题", 36)])
+    ws = _sheet(
+        wb,
+        "文件明细",
+        heading,
+        [
+            ("报送编号", 8),
+            ("单位", 24),
+            ("类别", 9),
+            ("文件名", 36),
+            ("所在压缩包", 24),
+            ("类型", 16),
+            ("大小（字节）", 12),
+            ("有效", 6),
+            ("计入", 6),
+            ("问题", 36),
+        ],
+    )
     row = 3
     for i in items:
         for f in i.files:
-            values: list[Value] = [i.id, i.unit or "（未识别）", SHORT[i.kind], f.name, f.container or "",
-                                   f.label or KIND_TEXT.get(f.kind.value, f.kind.value), f.size,
-                                   "是" if f.valid else "否", "是" if f.counted else "否", "\n".join(f.problems)]
+            values: list[Value] = [
+                i.id,
+                i.unit or "（未识别）",
+                SHORT[i.kind],
+                f.name,
+                f.container or "",
+                f.label or KIND_TEXT.get(f.kind.value, f.kind.value),
+                f.size,
+                "是" if f.valid else "否",
+                "是" if f.counted else "否",
+                "\n".join(f.problems),
+            ]
             for col, value in enumerate(values, start=1):
                 _put(ws, row, col, value)
             row += 1

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import compat32
-from pathlib import Path
 
 from ingest.decode import attachment_filename, decode_header, decode_text
 
@@ -456,10 +455,11 @@ def parse_bytes(
         )
     timer.check()
     return _mail(
-        headers, items, msg.get_content_type(),
-        text="\n".join(text_chunks), html="\n".join(html_chunks), parts=tuple(parts), defects=tuple(defects),
+        headers,
+        items,
+        msg.get_content_type(),
+        text="\n".join(text_chunks),
+        html="\n".join(html_chunks),
+        parts=tuple(parts),
+        defects=tuple(defects),
     )
-
-
-def parse_file(path: Path, *, limits: ParseLimits = ParseLimits()) -> ParsedMail:
-    return parse_bytes(path.read_bytes(), limits=limits)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.config import MailboxSettings
 from ingest.imap import ImapSession
 from ingest.pipeline import Pipeline
-from store.enums import MessageStatus
 from store.models import MailboxState, utcnow
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,3 @@ class Poller:
             )
             raise
         return PollReport(mailbox=box.name, fetched=fetched, statuses=statuses, stopped=self.stop.is_set())
-
-
-def failed_count(statuses: dict[str, int]) -> int:
-    return statuses.get(MessageStatus.FAILED.value, 0)

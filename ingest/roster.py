@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.config import Unit
@@ -78,7 +77,3 @@ class Roster:
             if unit.name == name:
                 return i
         return len(self.units)
-
-    @property
-    def names(self) -> Sequence[str]:
-        return [u.name for u in self.units]

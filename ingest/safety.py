@@ -72,25 +72,34 @@ def reply_hold(
     since = msg.received_at - dt.timedelta(minutes=settings.loop_minutes)
     earlier = session.scalars(
         select(Message.subject).where(
-            func.lower(Message.sender) == msg.sender.lower(), Message.id != msg.id, Message.received_at >= since,
+            func.lower(Message.sender) == msg.sender.lower(),
+            Message.id != msg.id,
+            Message.received_at >= since,
             Message.received_at <= msg.received_at,
         )
     ).all()
     same = 1 + sum(1 for s in earlier if subject_key(s) == key)
     if same >= settings.loop_subjects:
-        return (f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
-                f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复")
-    counted = Reply.status != ReplyStatus.SUPPRESSED
-    to_sender = session.scalar(
-        select(func.count(Reply.id)).where(
-            func.lower(Reply.recipient) == msg.sender.lower(), counted, Reply.created_at > now - dt.timedelta(hours=24)
+        return (
+            f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
+            f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复"
         )
-    ) or 0
+    counted = Reply.status != ReplyStatus.SUPPRESSED
+    to_sender = (
+        session.scalar(
+            select(func.count(Reply.id)).where(
+                func.lower(Reply.recipient) == msg.sender.lower(),
+                counted,
+                Reply.created_at > now - dt.timedelta(hours=24),
+            )
+        )
+        or 0
+    )
     if to_sender >= settings.per_sender_daily:
         return f"该发件人 24 小时内已收到 {to_sender} 封自动回复（上限 {settings.per_sender_daily} 封），不再自动回复"
-    in_hour = session.scalar(
-        select(func.count(Reply.id)).where(counted, Reply.created_at > now - dt.timedelta(hours=1))
-    ) or 0
+    in_hour = (
+        session.scalar(select(func.count(Reply.id)).where(counted, Reply.created_at > now - dt.timedelta(hours=1))) or 0
+    )
     if in_hour >= settings.global_hourly:
         return f"最近一小时已发出 {in_hour} 封自动回复（全局上限 {settings.global_hourly} 封），暂停自动回复"
     return None

@@ -263,30 +263,48 @@ def _token() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"[:64]
 
 
-def claim(sessions: sessionmaker[Session], *, day: dt.date, late: bool, now: dt.datetime | None = None,
-          lease: dt.timedelta = LEASE) -> Claim | Outcome:
+def claim(
+    sessions: sessionmaker[Session],
+    *,
+    day: dt.date,
+    late: bool,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = LEASE,
+) -> Claim | Outcome:
     """Claim day's digest: a Claim to send it, or why not (sent already, or another worker holds it)."""
     stamp = now or utcnow()
     token = _token()
     try:
         with sessions.begin() as session:
-            session.add(DigestRun(day=day, status="claimed", claimed_at=stamp, claimed_by=token, late=late,
-                                  attempts=1, sent_to=[]))
+            session.add(
+                DigestRun(
+                    day=day, status="claimed", claimed_at=stamp, claimed_by=token, late=late, attempts=1, sent_to=[]
+                )
+            )
         return Claim(day=day, token=token, late=late, done=frozenset())
     except IntegrityError:
         pass
     with sessions.begin() as session:
-        result = cast(CursorResult[Any], session.execute(
-            update(DigestRun)
-            .where(DigestRun.day == day,
-                   or_(DigestRun.status == "failed",
-                       and_(DigestRun.status == "claimed", DigestRun.claimed_at < stamp - lease)))
-            .values(status="claimed", claimed_at=stamp, claimed_by=token, late=late,
-                    attempts=DigestRun.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ))
-        row = session.execute(select(DigestRun.status, DigestRun.claimed_by, DigestRun.sent_to)
-                              .where(DigestRun.day == day)).one()
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(DigestRun)
+                .where(
+                    DigestRun.day == day,
+                    or_(
+                        DigestRun.status == "failed",
+                        and_(DigestRun.status == "claimed", DigestRun.claimed_at < stamp - lease),
+                    ),
+                )
+                .values(
+                    status="claimed", claimed_at=stamp, claimed_by=token, late=late, attempts=DigestRun.attempts + 1
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        row = session.execute(
+            select(DigestRun.status, DigestRun.claimed_by, DigestRun.sent_to).where(DigestRun.day == day)
+        ).one()
     if result.rowcount == 1 and row.claimed_by == token:
         return Claim(day=day, token=token, late=late, done=frozenset(row.sent_to or []))
     return Outcome.ALREADY_SENT if row.status == "sent" else Outcome.IN_PROGRESS
@@ -297,8 +315,14 @@ def _mine(session: Session, held: Claim) -> DigestRun | None:
     return row if row is not None and row.claimed_by == held.token and row.status == "claimed" else None
 
 
-def deliver(sessions: sessionmaker[Session], *, smtp: SmtpSettings, held: Claim, message: EmailMessage,
-            recipients: Sequence[str]) -> None:
+def deliver(
+    sessions: sessionmaker[Session],
+    *,
+    smtp: SmtpSettings,
+    held: Claim,
+    message: EmailMessage,
+    recipients: Sequence[str],
+) -> None:
     """Send to every recipient not yet sent to, recording each one as soon as the server took it."""
     done = set(held.done)
     todo = [r for r in recipients if r not in done]
@@ -336,8 +360,9 @@ def fail(sessions: sessionmaker[Session], *, held: Claim, error: str) -> None:
 
 def previous_sent(session: Session, *, day: dt.date) -> DigestRun | None:
     """The last digest sent for a date before day."""
-    return session.scalar(select(DigestRun).where(DigestRun.day < day, DigestRun.status == "sent")
-                          .order_by(DigestRun.day.desc()).limit(1))
+    return session.scalar(
+        select(DigestRun).where(DigestRun.day < day, DigestRun.status == "sent").order_by(DigestRun.day.desc()).limit(1)
+    )
 
 
 def any_digest(session: Session) -> bool:
@@ -354,38 +379,98 @@ def state(session: Session, *, day: dt.date) -> DigestRun | None:
 
 def example_view(*, text: str = "示例") -> DigestView:
     """A complete view with made-up figures; every sender-controlled field holds text."""
-    unit = UnitRow(number="1", name="西宁市总工会", activities=Progress(done=3, target=10), reports=2, photos=5,
-                   last_report="6月1日", new=1, waiting=True)
+    unit = UnitRow(
+        number="1",
+        name="西宁市总工会",
+        activities=Progress(done=3, target=10),
+        reports=2,
+        photos=5,
+        last_report="6月1日",
+        new=1,
+        waiting=True,
+    )
     return DigestView(
-        day="2020-06-01", day_text="2020年6月1日（星期一）", generated="6月1日 07:30",
+        day="2020-06-01",
+        day_text="2020年6月1日（星期一）",
+        generated="6月1日 07:30",
         campaign="网聚职工正能量·争做中国好网民",
-        contact="省总工会网络和社会工作部", late=True, late_text="本期日报因服务停止未能按时发出，现补发。",
-        missed_days=("5月31日",), todo=(f"1 封邮件处理失败：{text}",),
+        contact="省总工会网络和社会工作部",
+        late=True,
+        late_text="本期日报因服务停止未能按时发出，现补发。",
+        missed_days=("5月31日",),
+        todo=(f"1 封邮件处理失败：{text}",),
         deadlines=(Deadline(date="8月20日", what="报送截止", days_left=80),),
-        units=(unit,), unit_total=Progress(done=3, target=65),
-        other_units=(dataclasses.replace(unit, number="", name="海东市总工会",
-                                         activities=Progress(done=1, target=None)),),
+        units=(unit,),
+        unit_total=Progress(done=3, target=65),
+        other_units=(
+            dataclasses.replace(unit, number="", name="海东市总工会", activities=Progress(done=1, target=None)),
+        ),
         units_behind=1,
-        collections=(CollectionRow(number=1, label="网络正能量微视频征集", organiser="西宁市总工会", address="a@b.c",
-                                   works=Progress(done=2, target=6), received=3, rejected=1, new=1),),
-        collections_reached=0, minimum_works=6, matrix_header=("微视频",),
+        collections=(
+            CollectionRow(
+                number=1,
+                label="网络正能量微视频征集",
+                organiser="西宁市总工会",
+                address="a@b.c",
+                works=Progress(done=2, target=6),
+                received=3,
+                rejected=1,
+                new=1,
+            ),
+        ),
+        collections_reached=0,
+        minimum_works=6,
+        matrix_header=("微视频",),
         matrix=(MatrixRow(unit="西宁市总工会", cells=(2,), total=2),),
         since="5月31日的日报以来",
         new_counts=(("通过", 1),),
-        new_items=(NewItem(id=1, when="6月1日 10:00", collection="微视频", who=text, subject=text, status="通过",
-                           tone="ok", detail=text),),
+        new_items=(
+            NewItem(
+                id=1,
+                when="6月1日 10:00",
+                collection="微视频",
+                who=text,
+                subject=text,
+                status="通过",
+                tone="ok",
+                detail=text,
+            ),
+        ),
         new_more=0,
-        waiting=(WaitingItem(who=text, collection="线下活动", subject=text, reasons=(text,), since="5月30日", days=2,
-                             times=1),),
+        waiting=(
+            WaitingItem(
+                who=text, collection="线下活动", subject=text, reasons=(text,), since="5月30日", days=2, times=1
+            ),
+        ),
         waiting_more=0,
         admin=(AdminItem(id=2, what="处理失败", mailbox="reports", since="6月1日 09:00", subject=text, detail=text),),
-        links=(LinkItem(who=text, filename=text, size="128M", expires="6月3日", days_left=2,
-                        url="https://mail.qq.com/cgi-bin/ftnExs_download?k=1"),),
-        links_expired=0, admin_more=0, links_more=0,
-        mailboxes=(MailboxRow(name="reports", label="线下活动汇总", address="wxb0626@126.com", ok=False,
-                              state="连续失败 2 次", last_ok="6月1日 06:00", last_error=text),),
-        count_notes=(CountNote(id=1, unit="西宁市总工会", activities=3, explanation=f"说明中写明“{text}”",
-                               check=False),),
+        links=(
+            LinkItem(
+                who=text,
+                filename=text,
+                size="128M",
+                expires="6月3日",
+                days_left=2,
+                url="https://mail.qq.com/cgi-bin/ftnExs_download?k=1",
+            ),
+        ),
+        links_expired=0,
+        admin_more=0,
+        links_more=0,
+        mailboxes=(
+            MailboxRow(
+                name="reports",
+                label="线下活动汇总",
+                address="wxb0626@126.com",
+                ok=False,
+                state="连续失败 2 次",
+                last_ok="6月1日 06:00",
+                last_error=text,
+            ),
+        ),
+        count_notes=(
+            CountNote(id=1, unit="西宁市总工会", activities=3, explanation=f"说明中写明“{text}”", check=False),
+        ),
         count_notes_more=0,
         rule=("每份通过审核的线下活动汇总计 1 场。",),
     )

@@ -21,7 +21,8 @@ class Rendered:
     html: str
 
 
-def _size(value: int) -> str:
+def filesize(value: int) -> str:
+    """A byte count as people read it: 512 B, 5.9 KB, 1.2 MB."""
     size = float(value)
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
@@ -46,7 +47,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["filesize"] = _size
+        self.env.filters["filesize"] = filesize
 
     def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
         subject = self.env.get_template(f"{name}/subject.txt").render(context)

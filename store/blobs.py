@@ -26,9 +26,6 @@ class BlobStore:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
-
     def put_bytes(self, data: bytes) -> str:
         return self.put_chunks([data])
 
@@ -61,10 +58,20 @@ class BlobStore:
             raise
 
     def adopt(self, path: Path) -> str:
-        """Move an existing temp file (on the same file system) into the store."""
+        """Move a finished temp file (on the same file system) into the store, without copying it."""
+        digest = hashlib.sha256()
         with path.open("rb") as fh:
-            sha = self.put_file(fh)
-        path.unlink(missing_ok=True)
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+            os.fsync(fh.fileno())
+        sha = digest.hexdigest()
+        final = self.path(sha)
+        if final.is_file():
+            path.unlink()
+            return sha
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, final)
+        _fsync_dir(final.parent)
         return sha
 
     def read_bytes(self, sha256: str) -> bytes:

@@ -174,6 +174,58 @@ name = "海东市总工会"
     return path
 
 
+def write_offline_config(
+    path: Path,
+    *,
+    db_url: str,
+    smtp: str = "port = 2525",
+    mailbox_extra: str = "",
+    unit_extra: str = "",
+    extra: str = "",
+) -> Path:
+    """A configuration for tests that import files and need no IMAP server (nothing listens on its ports)."""
+    path.write_text(
+        f"""
+[store]
+url = "{db_url}"
+blob_dir = "blobs"
+
+[smtp]
+host = "127.0.0.1"
+{smtp}
+security = "none"
+sender = "wxb0626@126.com"
+
+[[mailboxes]]
+name = "reports"
+kind = "offline-activity"
+address = "wxb0626@126.com"
+host = "127.0.0.1"
+port = 1143
+security = "none"
+username = "reports"
+password_env = "INTAKE_TEST_UNUSED"
+{mailbox_extra}
+
+[digest]
+recipients = ["hosts@example.org"]
+
+[[units]]
+name = "西宁市总工会"
+aliases = ["西宁总工会"]
+activity_quota = 10
+{unit_extra}
+
+[[units]]
+name = "海南州总工会"
+activity_quota = 5
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 @pytest.fixture
 def settings_path(
     tmp_path: Path,

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import write_offline_config
 from sqlalchemy import select
 
 from ingest.app import App
@@ -57,7 +58,7 @@ def message_files() -> list[Path]:
 
 def looks_automatic(raw: bytes) -> str | None:
     """An independent, header-only reading of what must never be answered (not the intake's own code)."""
-    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:256 * 1024])
+    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[: 256 * 1024])
     auto = str(head.get("Auto-Submitted", "no")).split(";")[0].strip().lower()
     sender = str(head.get("From", "")).lower()
     if head.get_content_type() in ("multipart/report", "message/delivery-status"):
@@ -73,38 +74,7 @@ def looks_automatic(raw: bytes) -> str | None:
 
 @pytest.fixture
 def intake(tmp_path: Path, db_url: str) -> Iterator[App]:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[store]
-url = "{db_url}"
-blob_dir = "blobs"
-
-[smtp]
-host = "127.0.0.1"
-port = 2525
-security = "none"
-sender = "wxb0626@126.com"
-
-[[mailboxes]]
-name = "reports"
-kind = "offline-activity"
-address = "wxb0626@126.com"
-host = "127.0.0.1"
-port = 1143
-security = "none"
-username = "reports"
-password_env = "INTAKE_TEST_UNUSED"
-
-[digest]
-recipients = ["hosts@example.org"]
-
-[[units]]
-name = "西宁市总工会"
-activity_quota = 10
-""",
-        encoding="utf-8",
-    )
+    path = write_offline_config(tmp_path / "config.toml", db_url=db_url)
     app = App.build(load(path))
     yield app
     app.engine.dispose()
@@ -173,10 +143,13 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
         (m.status.value, f"{m.replies[0].kind.value} {m.replies[0].status.value}" if m.replies else "no reply")
         for m in rows
     )
-    folders = collections.Counter((by_sha[m.raw_sha256 or ""][0].relative_to(CORPUS).parts[0], m.status.value)
-                                  for m in rows)
-    print(f"\ncorpus: {len(files)} files, {len(by_sha)} distinct messages, imported in {elapsed:.1f} s "
-          f"(peak RSS {rss_after / 1024:.0f} MiB, {max(0, rss_after - rss_before) / 1024:.0f} MiB more than before)")
+    folders = collections.Counter(
+        (by_sha[m.raw_sha256 or ""][0].relative_to(CORPUS).parts[0], m.status.value) for m in rows
+    )
+    print(
+        f"\ncorpus: {len(files)} files, {len(by_sha)} distinct messages, imported in {elapsed:.1f} s "
+        f"(peak RSS {rss_after / 1024:.0f} MiB, {max(0, rss_after - rss_before) / 1024:.0f} MiB more than before)"
+    )
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print("replies: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(replies.items())))
     print("machine mail ignored: " + str(len(machine)) + ", automatic by headers: " + str(len(automatic)))

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import mediafactory as mf
 import pytest
 from click.testing import CliRunner
+from conftest import write_offline_config
 
 from devservers import samples
 from ingest.app import App
@@ -41,44 +42,7 @@ UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202
 
 
 def _config(tmp_path: Path, db_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[store]
-url = "{db_url}"
-blob_dir = "blobs"
-
-[smtp]
-host = "127.0.0.1"
-port = 2525
-security = "none"
-sender = "wxb0626@126.com"
-
-[[mailboxes]]
-name = "reports"
-kind = "offline-activity"
-address = "wxb0626@126.com"
-host = "127.0.0.1"
-port = 1143
-security = "none"
-username = "reports"
-password_env = "INTAKE_TEST_UNUSED"
-
-[digest]
-recipients = ["hosts@example.org"]
-
-[[units]]
-name = "西宁市总工会"
-aliases = ["西宁总工会"]
-activity_quota = 10
-
-[[units]]
-name = "海南州总工会"
-activity_quota = 5
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_offline_config(tmp_path / "config.toml", db_url=db_url)
 
 
 @pytest.fixture
@@ -105,29 +69,49 @@ def _word(text: str) -> bytes:
 
 
 def text_part(text: str = TEXT) -> bytes:
-    return (b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            + _b64(text.encode("utf-8")))
+    return b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + _b64(
+        text.encode("utf-8")
+    )
 
 
-def file_part(data: bytes, name: str = "活动照片1.jpg", *, ctype: bytes = b"image/jpeg",
-              encoded: bytes | None = None) -> bytes:
+def file_part(
+    data: bytes, name: str = "活动照片1.jpg", *, ctype: bytes = b"image/jpeg", encoded: bytes | None = None
+) -> bytes:
     """An attachment; the name goes as RFC 2231 unless `encoded` gives the body bytes already encoded."""
     filename = b"filename*=UTF-8''" + quote(name, safe="").encode("ascii")
     body = _b64(data) if encoded is None else encoded
-    return (b"Content-Type: " + ctype + b"\r\nContent-Transfer-Encoding: base64\r\n"
-            b"Content-Disposition: attachment; " + filename + b"\r\n\r\n" + body)
+    return (
+        b"Content-Type: " + ctype + b"\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; " + filename + b"\r\n\r\n" + body
+    )
 
 
-def message(parts: Sequence[bytes], *, subject: str | bytes = SUBJECT, sender: bytes = SENDER.encode(),
-            extra: bytes = b"", content_type: bytes | None = None, message_id: bytes | None = None) -> bytes:
+def message(
+    parts: Sequence[bytes],
+    *,
+    subject: str | bytes = SUBJECT,
+    sender: bytes = SENDER.encode(),
+    extra: bytes = b"",
+    content_type: bytes | None = None,
+    message_id: bytes | None = None,
+) -> bytes:
     boundary = b"=_part_" + uuid.uuid4().hex.encode()
     head = (
-        b"From: " + sender + b"\r\nTo: wxb0626@126.com\r\n"
-        + b"Subject: " + (subject if isinstance(subject, bytes) else _word(subject)) + b"\r\n"
+        b"From: "
+        + sender
+        + b"\r\nTo: wxb0626@126.com\r\n"
+        + b"Subject: "
+        + (subject if isinstance(subject, bytes) else _word(subject))
+        + b"\r\n"
         + b"Date: Fri, 12 Jun 2020 10:00:00 +0800\r\n"
-        + b"Message-ID: " + (message_id or b"<" + uuid.uuid4().hex.encode() + b"@163.com>") + b"\r\n"
-        + b"MIME-Version: 1.0\r\n" + extra
-        + b"Content-Type: " + (content_type or b'multipart/mixed; boundary="' + boundary + b'"') + b"\r\n\r\n"
+        + b"Message-ID: "
+        + (message_id or b"<" + uuid.uuid4().hex.encode() + b"@163.com>")
+        + b"\r\n"
+        + b"MIME-Version: 1.0\r\n"
+        + extra
+        + b"Content-Type: "
+        + (content_type or b'multipart/mixed; boundary="' + boundary + b'"')
+        + b"\r\n\r\n"
     )
     body = b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts) + b"--" + boundary + b"--\r\n"
     return head + body
@@ -167,8 +151,17 @@ def deep_multipart(depth: int) -> bytes:
     inner = text_part() + b"\r\n"
     for level in reversed(range(depth)):
         b = f"nest{level}".encode()
-        inner = (b'Content-Type: multipart/mixed; boundary="' + b + b'"\r\n\r\n--' + b + b"\r\n" + inner
-                 + b"--" + b + b"--\r\n")
+        inner = (
+            b'Content-Type: multipart/mixed; boundary="'
+            + b
+            + b'"\r\n\r\n--'
+            + b
+            + b"\r\n"
+            + inner
+            + b"--"
+            + b
+            + b"--\r\n"
+        )
     return message([inner])
 
 
@@ -237,8 +230,10 @@ def test_twenty_thousand_semicolons_in_a_mime_header(intake: App, tmp_path: Path
 def test_two_boundary_parameters_are_ambiguous(intake: App, tmp_path: Path) -> None:
     # Read with boundary A the message holds a photo; read with B it holds only a text.
     photo = file_part(samples.jpeg())
-    body = (b"--A\r\n" + text_part() + b"\r\n--A\r\n" + photo + b"\r\n--A--\r\n"
-            b"--B\r\n" + text_part("nothing to see") + b"\r\n--B--\r\n")
+    body = (
+        b"--A\r\n" + text_part() + b"\r\n--A\r\n" + photo + b"\r\n--A--\r\n"
+        b"--B\r\n" + text_part("nothing to see") + b"\r\n--B--\r\n"
+    )
     raw = message([], content_type=b'multipart/mixed; boundary="A"; boundary="B"').rsplit(b"\r\n\r\n", 1)[0]
     raw += b"\r\n\r\n" + body
     msg = judge(intake, raw, tmp_path)
@@ -267,7 +262,7 @@ def test_broken_base64_is_named_on_the_file(intake: App, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     "label",
-    ["x-unknown-charset", "utf-8\"><script>", "gb2312;evil", "unicode-1-1-utf-7", "a" * 300, "", "utf-8\x00"],
+    ["x-unknown-charset", 'utf-8"><script>', "gb2312;evil", "unicode-1-1-utf-7", "a" * 300, "", "utf-8\x00"],
     ids=["unknown", "markup", "semicolon", "utf7", "long", "empty", "nul"],
 )
 def test_unknown_and_bogus_charsets_are_read_as_the_bytes_say(intake: App, tmp_path: Path, label: str) -> None:
@@ -276,11 +271,17 @@ def test_unknown_and_bogus_charsets_are_read_as_the_bytes_say(intake: App, tmp_p
     # there when it is one, another unknown one when it is not
     word_cs = cs if re.fullmatch(rb"[A-Za-z0-9._-]+", cs) else b"x-bogus"
     subject = b"=?" + word_cs + b"?B?" + base64.b64encode(SUBJECT.encode()) + b"?="
-    text = (b"Content-Type: text/plain; charset=\"" + cs + b"\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-            + TEXT.encode("utf-8"))
-    photo = (b"Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
-             b"Content-Disposition: attachment; filename*=" + cs.replace(b'"', b"") + b"''%E7%85%A7%E7%89%87.jpg"
-             b"\r\n\r\n" + _b64(samples.jpeg()))
+    text = (
+        b'Content-Type: text/plain; charset="'
+        + cs
+        + b'"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        + TEXT.encode("utf-8")
+    )
+    photo = (
+        b"Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename*=" + cs.replace(b'"', b"") + b"''%E7%85%A7%E7%89%87.jpg"
+        b"\r\n\r\n" + _b64(samples.jpeg())
+    )
     msg = judge(intake, message([text, photo], subject=subject), tmp_path)
     # A naive decode raises LookupError (failed); here the UTF-8 bytes are read as UTF-8.
     assert msg.status is MessageStatus.ACCEPTED, (msg.reasons, msg.failure_traceback)
@@ -333,8 +334,18 @@ def test_a_rejection_quoting_a_hostile_subject_shows_it_harmlessly(intake: App, 
     assert "海南总工会 活动" in reply.body_text
 
 
-TRAVERSAL = ["../../../../../../tmp/pwned.jpg", "..\\..\\..\\Windows\\System32\\evil.jpg", "CON", "nul.jpg",
-             "com1.jpg", "..", ".", "a/b/c.jpg", "\\\\server\\share\\x.jpg", "LPT1"]
+TRAVERSAL = [
+    "../../../../../../tmp/pwned.jpg",
+    "..\\..\\..\\Windows\\System32\\evil.jpg",
+    "CON",
+    "nul.jpg",
+    "com1.jpg",
+    "..",
+    ".",
+    "a/b/c.jpg",
+    "\\\\server\\share\\x.jpg",
+    "LPT1",
+]
 
 
 def test_traversal_and_reserved_names_never_become_paths(intake: App, tmp_path: Path) -> None:
@@ -384,9 +395,16 @@ def test_polyglots_are_judged_by_their_bytes(intake: App, tmp_path: Path) -> Non
 def test_extension_and_content_mismatch_is_named(intake: App, tmp_path: Path) -> None:
     # A picture named as the description document, and no text in the body: a naive intake counts
     # the .docx as the description and accepts.
-    raw = message([file_part(samples.jpeg(), "活动照片.jpg"),
-                   file_part(samples.jpeg(), "活动说明.docx", ctype=b"application/vnd.openxmlformats-"
-                             b"officedocument.wordprocessingml.document")])
+    raw = message(
+        [
+            file_part(samples.jpeg(), "活动照片.jpg"),
+            file_part(
+                samples.jpeg(),
+                "活动说明.docx",
+                ctype=b"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+        ]
+    )
     msg = judge(intake, raw, tmp_path)
     assert_explained_rejection(msg, "不是文档（实际为JPEG 图片）")
 
@@ -395,9 +413,11 @@ def test_zip_bomb_end_to_end(intake: App, tmp_path: Path) -> None:
     bomb = mf.make_zip_bomb(tmp_path, megabytes=50).read_bytes()
     assert len(bomb) < 200_000
     started = time.monotonic()
-    msg = judge(intake, message([text_part(), file_part(samples.jpeg()), file_part(bomb, "资料.zip",
-                                                                                  ctype=b"application/zip")]),
-                tmp_path)
+    msg = judge(
+        intake,
+        message([text_part(), file_part(samples.jpeg()), file_part(bomb, "资料.zip", ctype=b"application/zip")]),
+        tmp_path,
+    )
     print(f"zip bomb judged in {time.monotonic() - started:.2f} s")
     assert msg.status is MessageStatus.REJECTED
     bomb_row = next(a for a in msg.attachments if a.display_name == "资料.zip")
@@ -424,8 +444,9 @@ def test_a_message_over_the_size_limit_is_recorded_from_its_header_and_answered_
 ) -> None:
     # What the poller stores for a message over max_message_bytes: its header only (see test_imap.py).
     header = good_report().split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    msg_id = intake.pipeline.store_raw(mailbox="reports", uidvalidity=7, uid=1, raw=header, size=90 * 1024 * 1024,
-                                       oversize=True)
+    msg_id = intake.pipeline.store_raw(
+        mailbox="reports", uidvalidity=7, uid=1, raw=header, size=90 * 1024 * 1024, oversize=True
+    )
     assert msg_id is not None
     assert intake.pipeline.process(msg_id) is MessageStatus.REJECTED
     assert intake.pipeline.process(msg_id) is MessageStatus.REJECTED  # a rerun

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import write_offline_config
 from sqlalchemy import select, update
 
 from devservers import samples
@@ -28,45 +29,9 @@ SENDER = "xnzgh@163.com"
 
 
 def _config(tmp_path: Path, db_url: str, safety: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[store]
-url = "{db_url}"
-blob_dir = "blobs"
-
-[smtp]
-host = "127.0.0.1"
-port = 1
-security = "none"
-sender = "wxb0626@126.com"
-timeout_seconds = 1
-
-[[mailboxes]]
-name = "reports"
-kind = "offline-activity"
-address = "wxb0626@126.com"
-host = "127.0.0.1"
-port = 1143
-security = "none"
-username = "reports"
-password_env = "INTAKE_TEST_UNUSED"
-
-[digest]
-recipients = ["hosts@example.org"]
-
-[[units]]
-name = "西宁市总工会"
-activity_quota = 10
-
-[[units]]
-name = "海南州总工会"
-activity_quota = 5
-{safety}
-""",
-        encoding="utf-8",
+    return write_offline_config(
+        tmp_path / "config.toml", db_url=db_url, smtp="port = 1\ntimeout_seconds = 1", extra=safety
     )
-    return path
 
 
 @pytest.fixture
@@ -110,8 +75,12 @@ def statuses(app: App) -> list[ReplyStatus]:
 
 def test_subject_key_removes_what_loops_add() -> None:
     base = subject_key("西宁市总工会线下活动汇总")
-    for looped in ("Re: 回复：西宁市总工会线下活动汇总", "自动回复: RE: Re：西宁市总工会线下活动汇总",
-                   "Automatic reply: 回复: 西宁市总工会线下活动汇总", "  ＲＥ：西宁市总工会线下活动汇总 "):
+    for looped in (
+        "Re: 回复：西宁市总工会线下活动汇总",
+        "自动回复: RE: Re：西宁市总工会线下活动汇总",
+        "Automatic reply: 回复: 西宁市总工会线下活动汇总",
+        "  ＲＥ：西宁市总工会线下活动汇总 ",
+    ):
         assert subject_key(looped) == base, looped
     assert subject_key("海南州总工会线下活动汇总") != base
     assert subject_key(None) == ""
@@ -189,8 +158,14 @@ def test_a_rerun_never_adds_a_reply_to_a_suppressed_one(intake: App, tmp_path: P
 
 def test_a_burst_of_identical_subjects_from_one_sender_is_a_loop(intake: App, tmp_path: Path) -> None:
     # a responder that answers each of our replies with the same subject, prefixes piling up
-    subjects = ["西宁总工会活动照片", "Re: 西宁总工会活动照片", "回复：Re: 西宁总工会活动照片",
-                "Re: 回复：Re: 西宁总工会活动照片", "Re: Re: 回复：Re: 西宁总工会活动照片", "西宁总工会活动照片"]
+    subjects = [
+        "西宁总工会活动照片",
+        "Re: 西宁总工会活动照片",
+        "回复：Re: 西宁总工会活动照片",
+        "Re: 回复：Re: 西宁总工会活动照片",
+        "Re: Re: 回复：Re: 西宁总工会活动照片",
+        "西宁总工会活动照片",
+    ]
     for subject in subjects:
         judge(intake, samples.wrong_subject(subject=subject, sender=SENDER), tmp_path)
     judge(intake, samples.wrong_subject(subject="西宁总工会活动照片", sender="other@126.com"), tmp_path)
@@ -205,11 +180,17 @@ def test_a_message_carrying_one_of_our_replies_is_not_answered(intake: App, tmp_
     # one of our rejections, as a responder sends it back: attached, without Auto-Submitted
     first = judge(intake, samples.wrong_subject(subject="活动照片", sender=SENDER), tmp_path)
     ours = compose(first.replies[0], sender="wxb0626@126.com").as_bytes()
-    raw = (b"From: xnzgh@163.com\r\nTo: wxb0626@126.com\r\nSubject: =?UTF-8?B?"
-           + base64.b64encode("Re: 活动照片".encode()) + b"?=\r\n"
-           b"Message-ID: <loop-1@163.com>\r\nMIME-Version: 1.0\r\n"
-           b'Content-Type: multipart/mixed; boundary="L"\r\n\r\n--L\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
-           + "您的邮件已收到。".encode() + b"\r\n--L\r\nContent-Type: message/rfc822\r\n\r\n" + ours + b"\r\n--L--\r\n")
+    raw = (
+        b"From: xnzgh@163.com\r\nTo: wxb0626@126.com\r\nSubject: =?UTF-8?B?"
+        + base64.b64encode("Re: 活动照片".encode())
+        + b"?=\r\n"
+        b"Message-ID: <loop-1@163.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="L"\r\n\r\n--L\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+        + "您的邮件已收到。".encode()
+        + b"\r\n--L\r\nContent-Type: message/rfc822\r\n\r\n"
+        + ours
+        + b"\r\n--L--\r\n"
+    )
     msg = judge(intake, raw, tmp_path)
     assert msg.status is MessageStatus.REJECTED
     (reply,) = msg.replies
@@ -221,8 +202,12 @@ def test_a_message_carrying_one_of_our_replies_is_not_answered(intake: App, tmp_
 
 def test_the_new_reply_rows_are_pending_by_default() -> None:
     msg = Message(mailbox="reports", uidvalidity=0, uid=1, raw_size=1, sender=SENDER, message_id="<a@b>")
-    reply = new_reply(message=msg, kind=ReplyKind.REJECTION, rendered=Rendered(subject="s", text="t", html="h"),
-                      sender="wxb0626@126.com")
+    reply = new_reply(
+        message=msg,
+        kind=ReplyKind.REJECTION,
+        rendered=Rendered(subject="s", text="t", html="h"),
+        sender="wxb0626@126.com",
+    )
     assert reply is not None and reply.status is ReplyStatus.PENDING  # only the pipeline's hold suppresses
 
 
@@ -233,8 +218,11 @@ def test_safety_settings_default_and_are_checked(db: tuple[Path, str]) -> None:
     tmp_path, db_url = db
     assert load(_config(tmp_path, db_url)).safety == SafetySettings()
     assert SafetySettings().per_sender_daily == 10
-    settings = load(_config(tmp_path, db_url, "[safety]\nper_sender_daily = 3\nglobal_hourly = 50\n"
-                                              "loop_subjects = 4\nloop_minutes = 30"))
+    settings = load(
+        _config(
+            tmp_path, db_url, "[safety]\nper_sender_daily = 3\nglobal_hourly = 50\nloop_subjects = 4\nloop_minutes = 30"
+        )
+    )
     assert settings.safety == SafetySettings(per_sender_daily=3, global_hourly=50, loop_subjects=4, loop_minutes=30)
     for bad, message in [
         ("per_sender_daily = 0", r"safety.per_sender_daily: must be at least 1, got 0"),

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from conftest import write_offline_config
 
 from devservers import samples
 from ingest.app import App
@@ -32,58 +33,31 @@ PROVIDER = "mx.126.com"
 
 
 def _config(tmp_path: Path, db_url: str, *, mailbox_extra: str = "", unit_extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[store]
-url = "{db_url}"
-blob_dir = "blobs"
-
-[smtp]
-host = "127.0.0.1"
-port = 2525
-security = "none"
-sender = "wxb0626@126.com"
-
-[[mailboxes]]
-name = "reports"
-kind = "offline-activity"
-address = "wxb0626@126.com"
-host = "127.0.0.1"
-port = 1143
-security = "none"
-username = "reports"
-password_env = "INTAKE_TEST_UNUSED"
-{mailbox_extra}
-
-[digest]
-recipients = ["hosts@example.org"]
-
-[[units]]
-name = "西宁市总工会"
-activity_quota = 10
-{unit_extra}
-
-[[units]]
-name = "海南州总工会"
-activity_quota = 5
-""",
-        encoding="utf-8",
+    return write_offline_config(
+        tmp_path / "config.toml", db_url=db_url, mailbox_extra=mailbox_extra, unit_extra=unit_extra
     )
-    return path
 
 
 @pytest.fixture
 def intake(tmp_path: Path, db_url: str) -> Iterator[App]:
-    path = _config(tmp_path, db_url, mailbox_extra=f'authserv_id = "{PROVIDER}"',
-                   unit_extra='allowed_senders = ["xnzgh@163.com", "xining.gov.cn"]')
+    path = _config(
+        tmp_path,
+        db_url,
+        mailbox_extra=f'authserv_id = "{PROVIDER}"',
+        unit_extra='allowed_senders = ["xnzgh@163.com", "xining.gov.cn"]',
+    )
     app = App.build(load(path))
     yield app
     app.engine.dispose()
 
 
-def report(*, sender: str = "xnzgh@163.com", results: Sequence[str] = (), subject: str | None = None,
-           from_header: str | None = None) -> bytes:
+def report(
+    *,
+    sender: str = "xnzgh@163.com",
+    results: Sequence[str] = (),
+    subject: str | None = None,
+    from_header: str | None = None,
+) -> bytes:
     """A good Foxmail report, with Authentication-Results headers put on top as the provider would."""
     raw = samples.offline_report(unit="西宁市总工会", sender=sender, subject=subject)
     top = b"".join(b"Authentication-Results: " + r.encode() + b"\r\n" for r in results)
@@ -188,8 +162,11 @@ def test_two_from_headers_naming_different_senders_give_none() -> None:
 
 def test_an_allowed_sender_is_accepted(intake: App, tmp_path: Path) -> None:
     for sender in ("xnzgh@163.com", "gonghui@xining.gov.cn"):
-        msg = judge(intake, report(sender=sender, results=[f"{PROVIDER}; dmarc=pass header.from="
-                                                           + sender.split("@")[1]]), tmp_path)
+        msg = judge(
+            intake,
+            report(sender=sender, results=[f"{PROVIDER}; dmarc=pass header.from=" + sender.split("@")[1]]),
+            tmp_path,
+        )
         assert msg.status is MessageStatus.ACCEPTED, msg.reasons
         assert msg.replies[0].status is ReplyStatus.PENDING
 
@@ -211,8 +188,11 @@ def test_a_unit_without_a_list_takes_any_sender(intake: App, tmp_path: Path) -> 
 
 def test_a_display_name_never_makes_a_unit_or_an_allowed_sender(intake: App, tmp_path: Path) -> None:
     # the name says 西宁市总工会 and an allowed address, the subject names no unit
-    msg = judge(intake, report(from_header='"西宁市总工会 xnzgh@163.com" <x@elsewhere.example>',
-                               subject="线下活动汇总"), tmp_path)
+    msg = judge(
+        intake,
+        report(from_header='"西宁市总工会 xnzgh@163.com" <x@elsewhere.example>', subject="线下活动汇总"),
+        tmp_path,
+    )
     assert msg.status is MessageStatus.REJECTED and msg.unit is None and msg.sender == "x@elsewhere.example"
     # the subject names the unit: the parsed address decides, and it is not on the list
     msg = judge(intake, report(from_header="西宁市总工会 <xnzgh@163.com.evil.example>"), tmp_path)
@@ -234,8 +214,9 @@ def test_a_dmarc_failure_is_never_allowlisted_nor_answered(intake: App, tmp_path
     assert any("DMARC" in n for n in msg.notes)
     # a unit without a list: the same
     raw = samples.offline_report(unit="海南州总工会", sender="hn@126.com")
-    msg = judge(intake, f"Authentication-Results: {PROVIDER}; dmarc=fail header.from=126.com\r\n".encode() + raw,
-                tmp_path)
+    msg = judge(
+        intake, f"Authentication-Results: {PROVIDER}; dmarc=fail header.from=126.com\r\n".encode() + raw, tmp_path
+    )
     assert msg.status is MessageStatus.REJECTED and msg.replies[0].status is ReplyStatus.SUPPRESSED
 
 
@@ -286,8 +267,14 @@ def test_allowed_senders_are_checked(tmp_path: Path, entry: str, message: str) -
 def test_authserv_id_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"mailboxes\[0\].authserv_id: expected a string"):
         load(_config(tmp_path, "sqlite:///x.db", mailbox_extra="authserv_id = 126"))
-    settings = load(_config(tmp_path, "sqlite:///x.db", mailbox_extra='authserv_id = "mx.126.com"',
-                            unit_extra='allowed_senders = ["xnzgh@163.com", "xining.gov.cn"]'))
+    settings = load(
+        _config(
+            tmp_path,
+            "sqlite:///x.db",
+            mailbox_extra='authserv_id = "mx.126.com"',
+            unit_extra='allowed_senders = ["xnzgh@163.com", "xining.gov.cn"]',
+        )
+    )
     assert settings.mailboxes[0].authserv_id == "mx.126.com"
     assert settings.units[0].allowed_senders == ("xnzgh@163.com", "xining.gov.cn")
 

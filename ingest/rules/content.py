@@ -112,7 +112,3 @@ def review(sub: Submission) -> Review:
     problems = check_offline_report(sub) if offline else file_problems(sub)
     found = review_collection(sub, rules, described=has_description(sub))
     return Review(problems=[*problems, *found.problems], notes=found.notes)
-
-
-def check(sub: Submission) -> list[Problem]:
-    return review(sub).problems

@@ -27,11 +27,30 @@ _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(.+)$")
 MAX_HEADER_CHARS = 8_000  # of one Authentication-Results value
 # Free mail providers: anyone can have an address there, so a domain entry would allow everyone.
-PUBLIC_DOMAINS = frozenset({
-    "126.com", "163.com", "yeah.net", "188.com", "qq.com", "foxmail.com", "vip.qq.com", "sina.com", "sina.cn",
-    "sohu.com", "aliyun.com", "139.com", "189.cn", "wo.cn", "gmail.com", "outlook.com", "hotmail.com", "live.com",
-    "yahoo.com", "icloud.com",
-})
+PUBLIC_DOMAINS = frozenset(
+    {
+        "126.com",
+        "163.com",
+        "yeah.net",
+        "188.com",
+        "qq.com",
+        "foxmail.com",
+        "vip.qq.com",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "aliyun.com",
+        "139.com",
+        "189.cn",
+        "wo.cn",
+        "gmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+    }
+)
 
 
 class UnitSenders(Protocol):
