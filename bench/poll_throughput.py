@@ -31,8 +31,8 @@ from conftest import write_config
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.config import load
+from intake.app import App
+from intake.config import load
 from store.db import make_engine
 from store.migrate import upgrade
 

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import logging
 import traceback
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,21 +20,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.config import MailboxSettings, Settings
-from ingest.decode import normalise_subject
+from campaign.notice import KIND_NAMES, LOCAL_TZ, convention
+from campaign.settings import MailboxSettings, Settings
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
-from ingest.kinds import label
-from ingest.links import find_links
-from ingest.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
+from ingest.mail.decode import normalise_subject
+from ingest.mail.links import find_links
+from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
 from ingest.roster import Roster
 from ingest.rules import Problem
 from ingest.rules.autoreply import ignore_reason
+from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.collections import late_problem
 from ingest.rules.content import FileView, Submission, review
-from ingest.rules.subject import check_subject, convention
+from ingest.rules.subject import check_subject
 from ingest.rules.trust import judge_sender
-from ingest.safety import reply_hold, suppress
 from notify.render import Renderer
 from notify.replies import new_reply
 from notify.safe import clean_text, display_name
@@ -44,7 +43,6 @@ from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
 from store.models import Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
-LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 class _Stage:
@@ -399,7 +397,7 @@ class Pipeline:
         common: dict[str, Any] = {
             "subject": subject,
             "subject_line": subject_line,
-            "collection": label(box.kind),
+            "collection": KIND_NAMES[box.kind],
             "received_at": received,
             "campaign": self.settings.replies.campaign,
             "contact": self.settings.replies.contact,

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ingest.config import Unit
+from campaign.settings import Unit
 
 _NOISE = re.compile(r"[\s+＋·・\-_、,，.。:：;；\"'“”‘’()（）\[\]【】「」『』<>《》〈〉]+")
 

@@ -1,6 +1,6 @@
 """The hosts' daily digest: the view its templates read, the message, and sending it once per date.
 
-The figures are gathered by `ingest.digest` and handed over as a DigestView; this module only shapes
+The figures are gathered by `report.digest` and handed over as a DigestView; this module only shapes
 the email (multipart/alternative, Chinese, `Auto-Submitted: auto-generated`) and makes sure each date's
 digest goes out once whatever the workers do: the date is the primary key of the digests table, the
 first worker to insert it holds the claim; a failed try, or a claim left by a worker that died (older
@@ -26,13 +26,14 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaign.notice import OWN_HEADER
+from campaign.settings import SmtpSettings
 from notify.render import Renderer
 from notify.safe import clean_header
-from notify.smtp import SmtpConnection, SmtpSettings
+from notify.smtp import SmtpConnection
 from store.models import DigestRun, utcnow
 
 LEASE = dt.timedelta(minutes=10)  # a claim older than this was left by a worker that died
-OWN_HEADER = "X-Mailbox-Intake"
 BAR_CELLS = 10
 
 

@@ -15,15 +15,16 @@ from email.utils import format_datetime, make_msgid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaign.notice import OWN_HEADER
+from campaign.settings import SmtpSettings
 from notify.render import Rendered
 from notify.safe import clean_header
-from notify.smtp import SmtpConnection, SmtpSettings
+from notify.smtp import SmtpConnection
 from store.enums import ReplyKind, ReplyStatus
 from store.models import Message, Reply, utcnow
 
 log = logging.getLogger(__name__)
 
-OWN_HEADER = "X-Mailbox-Intake"
 _MSGID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < > and spaces
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 LEASE = dt.timedelta(minutes=10)

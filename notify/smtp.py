@@ -2,52 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 from types import TracebackType
 
-
-class MissingSecret(LookupError):
-    """A password the configuration points at is not there; the text names where it looked."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Secret:
-    """Where a password comes from: an environment variable or a file, never the config file."""
-
-    env: str | None = None
-    file: Path | None = None
-
-    def read(self) -> str:
-        if self.file is not None:
-            try:
-                return self.file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise MissingSecret(f"password_file: cannot read {self.file}: {exc.strerror}") from exc
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if value is None:
-                raise MissingSecret(f"password_env: the environment variable {self.env} is not set")
-            return value
-        return ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str  # ssl | starttls | none
-    username: str
-    password: Secret
-    sender: str
-    max_attempts: int = 8
-    retry_seconds: int = 60
-    timeout_seconds: float = 30.0
-    cafile: Path | None = None
+from campaign.settings import SmtpSettings
 
 
 class SmtpConnection:

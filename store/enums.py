@@ -52,16 +52,3 @@ class ReplyStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts
     SUPPRESSED = "suppressed"  # written but withheld (caps, loop detection)
-
-
-class MailboxKind(enum.StrEnum):
-    """The eight mailboxes of the campaign."""
-
-    OFFLINE_ACTIVITY = "offline-activity"
-    MICRO_VIDEO = "micro-video"
-    RECITATION = "recitation"
-    PHOTOGRAPHY = "photography"
-    SERVICE_PLATFORM = "service-platform"
-    MICRO_FILM = "micro-film"
-    SONG = "song"
-    MICRO_LESSON = "micro-lesson"

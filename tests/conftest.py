@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from campaign.settings import Settings
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.config import Settings, load
+from intake.app import App
+from intake.config import load
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Base

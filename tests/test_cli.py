@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from devservers import samples
 from devservers.smtpsink import SmtpSink
-from ingest.cli import cli
+from intake.cli import cli
 
 pytestmark = pytest.mark.servers
 
@@ -116,6 +116,6 @@ def test_digest_preview_and_send_once(
 
 
 def test_console_script_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "ingest", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "intake", "--help"], capture_output=True, text=True, check=True)
     for command in ("check", "db", "poll", "run", "messages", "show", "rerun", "import", "digest"):
         assert command in result.stdout

@@ -14,8 +14,8 @@ from conftest import write_config
 
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.config import load
+from intake.app import App
+from intake.config import load
 from store import queries
 from store.enums import MessageStatus
 from store.models import Message

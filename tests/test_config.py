@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import ConfigError, load
-from notify.smtp import MissingSecret
-from store.enums import MailboxKind
+from campaign.notice import MailboxKind
+from campaign.settings import ConfigError, MissingSecret
+from intake.config import load
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 

@@ -22,8 +22,8 @@ import pytest
 from conftest import write_offline_config
 from sqlalchemy import select
 
-from ingest.app import App
-from ingest.config import load
+from intake.app import App
+from intake.config import load
 from store import queries
 from store.enums import MessageStatus
 from store.models import Message

@@ -1,4 +1,4 @@
-"""Tests for ingest.decode: headers, parameters and bodies as Chinese mail clients send them."""
+"""Tests for ingest.mail.decode: headers, parameters and bodies as Chinese mail clients send them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.decode import (
+from ingest.mail.decode import (
     GB_FAMILY,
     Decoded,
     attachment_filename,

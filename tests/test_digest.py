@@ -22,15 +22,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from campaign.notice import LOCAL_TZ
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import Captured, SmtpSink
-from ingest.app import App
-from ingest.cli import cli
-from ingest.config import load
-from ingest.digest import catch_up, preview, send_digest
-from ingest.pipeline import LOCAL_TZ
+from intake.app import App
+from intake.cli import cli
+from intake.config import load
 from notify.digest import Outcome
+from report.digest import catch_up, preview, send_digest
 from store.enums import AttachmentKind, MessageStatus
 from store.models import Attachment, DigestRun, Message
 

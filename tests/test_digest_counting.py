@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.counting import MAX_PLAUSIBLE, Basis, count_of, stated
+from report.counting import MAX_PLAUSIBLE, Basis, count_of, stated
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from test_digest import DAY, Campaign, at, load_traffic, parts, work
 from test_digest import campaign as campaign  # the fixture, re-exported so that pytest finds it here
 
 from devservers import samples
-from ingest.app import App
-from ingest.digest import preview, send_digest
+from intake.app import App
+from report.digest import preview, send_digest
 from store.models import MailboxState, Message
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]

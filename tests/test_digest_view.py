@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ingest.digest import ADMIN_LIMIT, LINK_LIMIT, NEW_LIMIT, NOTE_LIMIT, SUBJECT_CHARS, WAITING_LIMIT
 from notify.digest import Deadline, DigestView, MatrixRow, Progress, example_view
 from notify.render import Renderer
+from report.digest import ADMIN_LIMIT, LINK_LIMIT, NEW_LIMIT, NOTE_LIMIT, SUBJECT_CHARS, WAITING_LIMIT
 
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 GMAIL_CLIPS_AT = 102 * 1024  # Gmail shows "[Message clipped]" past this much HTML

@@ -16,8 +16,8 @@ from test_digest import app as app  # the fixtures, re-exported so that pytest f
 from test_digest import campaign as campaign
 
 from devservers import samples
-from ingest.app import App
-from ingest.cli import cli
+from intake.app import App
+from intake.cli import cli
 from store.enums import MessageStatus
 from store.models import Attachment, Message
 

@@ -26,10 +26,10 @@ from click.testing import CliRunner
 from conftest import write_offline_config
 
 from devservers import samples
-from ingest.app import App
-from ingest.cli import cli
-from ingest.config import load
-from ingest.parse import ParseLimitExceeded, ParseLimits, parse_bytes, prescan
+from ingest.mail.parse import ParseLimitExceeded, ParseLimits, parse_bytes, prescan
+from intake.app import App
+from intake.cli import cli
+from intake.config import load
 from store import queries
 from store.enums import AttachmentKind, MessageStatus, ReplyStatus
 from store.models import Message

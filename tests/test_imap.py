@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 
+from campaign.settings import Settings
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.config import Settings
-from ingest.imap import ImapSession
+from ingest.fetch.imap import ImapSession
+from intake.app import App
 from store import queries
 from store.enums import MessageStatus
 
@@ -40,7 +40,7 @@ def test_oversize_message_is_not_downloaded_and_sender_told_once(
 ) -> None:
     from pathlib import Path
 
-    from ingest.config import load
+    from intake.config import load
 
     path = Path(str(settings_path))
     path.write_text(
@@ -68,7 +68,7 @@ def test_tls_connections_verify_the_server(settings_path: object, dovecot: Dovec
                                            security: str) -> None:
     from pathlib import Path
 
-    from ingest.config import load
+    from intake.config import load
 
     path = Path(str(settings_path))
     port = dovecot.ssl_port if security == "ssl" else dovecot.port

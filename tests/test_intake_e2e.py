@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.cli import cli
-from ingest.config import load
+from intake.app import App
+from intake.cli import cli
+from intake.config import load
 from store import queries
 from store.enums import MessageStatus, ReplyKind, ReplyStatus, Stage
 from store.models import Message

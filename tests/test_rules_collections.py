@@ -11,11 +11,12 @@ import av
 import mediafactory as mf
 import pytest
 
-from ingest.config import ConfigError, Settings, parse
+from campaign.notice import MailboxKind
+from campaign.settings import DEFAULT_RULES, ConfigError, KindRules, Settings
 from ingest.inspect import inspect_file
-from ingest.rules.collections import DEFAULT_RULES, KindRules, aspect_text, duration_text, range_text
+from ingest.rules.collections import aspect_text, duration_text, range_text
 from ingest.rules.content import FileView, Submission, review
-from store.enums import MailboxKind
+from intake.config import parse
 
 GOOD_TEXT = "这是我们单位职工自己拍摄制作的作品，请查收。"
 

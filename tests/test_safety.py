@@ -15,10 +15,11 @@ import pytest
 from conftest import write_offline_config
 from sqlalchemy import select, update
 
+from campaign.settings import ConfigError, SafetySettings
 from devservers import samples
-from ingest.app import App
-from ingest.config import ConfigError, load
-from ingest.safety import SafetySettings, embeds_own_reply, subject_key
+from ingest.rules.caps import embeds_own_reply, subject_key
+from intake.app import App
+from intake.config import load
 from notify.render import Rendered
 from notify.replies import compose, new_reply, send_pending
 from store import queries

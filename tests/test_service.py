@@ -12,8 +12,8 @@ import pytest
 
 from devservers import samples
 from devservers.smtpsink import SmtpSink
-from ingest.app import App
-from ingest.config import load
+from intake.app import App
+from intake.config import load
 from store import queries
 from store.enums import MessageStatus
 
@@ -27,7 +27,7 @@ def test_run_polls_and_stops_on_sigterm(
     log = tmp_path / "service.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "--config", str(settings_path), "run"],
+            [sys.executable, "-m", "intake", "--config", str(settings_path), "run"],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.config import Unit
+from campaign.notice import MailboxKind
+from campaign.settings import Unit
 from ingest.roster import Roster
 from ingest.rules.subject import check_subject
-from store.enums import MailboxKind
 
 ROSTER = Roster(
     units=(

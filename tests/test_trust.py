@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import write_offline_config
 
+from campaign.settings import ConfigError, Unit
 from devservers import samples
-from ingest.app import App
-from ingest.config import ConfigError, Unit, load
-from ingest.parse import parse_address, parse_bytes
+from ingest.mail.parse import parse_address, parse_bytes
 from ingest.rules.trust import (
     Dmarc,
     dmarc_verdict,
@@ -25,6 +24,8 @@ from ingest.rules.trust import (
     parse_authentication_results,
     sender_allowed,
 )
+from intake.app import App
+from intake.config import load
 from store import queries
 from store.enums import MessageStatus, ReplyStatus
 from store.models import Message

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingest.parse import ParsedMail
+from campaign.notice import OWN_HEADER
+from ingest.mail.parse import ParsedMail
 
-OWN_HEADER = "X-Mailbox-Intake"
 _ROBOTS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+-].*)?@", re.I)
 # Reports that arrive without a multipart/report wrapper (some MTAs send the bare status part).
 _REPORT_TYPES = (

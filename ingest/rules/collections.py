@@ -10,73 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import html as htmllib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from campaign.notice import MailboxKind
+from campaign.settings import KindRules
 from ingest.rules import Problem
-from store.enums import AttachmentKind, MailboxKind
+from store.enums import AttachmentKind
 
 if TYPE_CHECKING:  # content.py imports this module; the views are only annotations here
     from ingest.rules.content import FileView, Submission
 
-LateAction = Literal["accept", "reject"]
-LATE_ACTIONS: tuple[LateAction, ...] = ("accept", "reject")
 MP4_MIMES = frozenset({"video/mp4", "video/x-m4v", "audio/mp4"})
-_RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
 _NAMED_RATIOS = ((16, 9), (9, 16), (4, 3), (3, 4), (1, 1), (3, 2), (2, 3), (21, 9), (9, 21), (2, 1), (1, 2), (5, 4))
 _NAMED_TOLERANCE = 0.02
 _URL = re.compile(r"https?://[^\s\"'<>（）()，。、；;]+", re.I)
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
-
-
-@dataclass(frozen=True, kw_only=True)
-class KindRules:
-    """The limits of one mailbox kind; None (0 in the config) means no limit."""
-
-    min_seconds: int | None = None
-    max_seconds: int | None = None
-    aspect: str | None = None  # "16:9"
-    aspect_tolerance: float = 0.03  # relative: 16:9 ± 3 %
-    min_width: int | None = None  # 1280x720: the picture's short side (as displayed) must reach 720;
-    min_height: int | None = None  # with only one of the two set, its long side must reach that one
-    require_mp4: bool = False
-    photo_min_long_side: int | None = None
-    campaign_start: dt.date | None = None  # photos taken outside the window are noted, not rejected
-    campaign_end: dt.date | None = None
-    late: LateAction = "accept"
-
-    def aspect_value(self) -> float | None:
-        ratio = parse_ratio(self.aspect) if self.aspect else None
-        return ratio[0] / ratio[1] if ratio else None
-
-
-CAMPAIGN_START = dt.date(2020, 5, 1)  # the notice: 2020年5—9月, 5月启动, 6月至8月推进开展
-CAMPAIGN_END = dt.date(2020, 8, 31)
-
-DEFAULT_RULES: Mapping[MailboxKind, KindRules] = {
-    MailboxKind.OFFLINE_ACTIVITY: KindRules(campaign_start=CAMPAIGN_START, campaign_end=CAMPAIGN_END),
-    MailboxKind.MICRO_VIDEO: KindRules(
-        min_seconds=180, max_seconds=300, aspect="16:9", min_width=1280, min_height=720, require_mp4=True
-    ),
-    MailboxKind.RECITATION: KindRules(min_seconds=180, max_seconds=480),
-    MailboxKind.PHOTOGRAPHY: KindRules(photo_min_long_side=1920),
-    MailboxKind.SERVICE_PLATFORM: KindRules(),
-    MailboxKind.MICRO_FILM: KindRules(),
-    MailboxKind.SONG: KindRules(max_seconds=300),
-    MailboxKind.MICRO_LESSON: KindRules(max_seconds=300, min_width=1280, min_height=720),
-}
-
-
-def default_rules() -> dict[MailboxKind, KindRules]:
-    return dict(DEFAULT_RULES)
-
-
-def parse_ratio(text: str) -> tuple[int, int] | None:
-    match = _RATIO.match(text)
-    if match is None or int(match.group(1)) == 0 or int(match.group(2)) == 0:
-        return None
-    return int(match.group(1)), int(match.group(2))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from campaign.notice import MailboxKind
+from campaign.settings import DEFAULT_RULES, KindRules
 from ingest.inspect.facts import ImageFacts, MediaFacts
 from ingest.rules import Problem
-from ingest.rules.collections import DEFAULT_RULES, KindRules, Review, review_collection
-from store.enums import AttachmentKind, MailboxKind
+from ingest.rules.collections import Review, review_collection
+from store.enums import AttachmentKind
 
 MIN_DESCRIPTION_CHARS = 10
 _BOILERPLATE = re.compile(

@@ -6,13 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ingest.decode import normalise_subject
+from campaign.notice import REPORT_SUFFIX, MailboxKind, convention
+from ingest.mail.decode import normalise_subject
 from ingest.roster import Roster
 from ingest.rules import Problem
-from store.enums import MailboxKind
 
-REPORT_SUFFIX = "线下活动汇总"
-EXAMPLE_UNIT = "西宁市总工会"
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
 LIKENESS = 0.4  # below this a roster name is not offered as "closest"
 _JOINERS = " \t+＋-—_、,，:：|/"
@@ -24,13 +22,6 @@ class SubjectVerdict:
     title: str | None
     problems: tuple[Problem, ...]
     suggestions: tuple[str, ...]
-
-
-def convention(kind: MailboxKind) -> tuple[str, str]:
-    """(the convention, an example) for a mailbox kind, as shown to senders."""
-    if kind is MailboxKind.OFFLINE_ACTIVITY:
-        return "单位+线下活动汇总", f"{EXAMPLE_UNIT}{REPORT_SUFFIX}"
-    return "单位+《作品名称》", f"{EXAMPLE_UNIT}《战疫路上的劳动者》"
 
 
 def _clean(subject: str) -> str:

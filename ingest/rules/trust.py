@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ingest.parse import ParsedMail
+from ingest.mail.parse import ParsedMail
 from ingest.rules import Problem
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -54,7 +54,7 @@ PUBLIC_DOMAINS = frozenset(
 
 
 class UnitSenders(Protocol):
-    """What trust needs of a roster unit (ingest.config.Unit has it)."""
+    """What trust needs of a roster unit (intake.config.Unit has it)."""
 
     @property
     def name(self) -> str: ...

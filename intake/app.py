@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.config import Settings
+from campaign.settings import Settings
+from ingest.fetch.poller import Poller, PollReport
 from ingest.pipeline import Pipeline
-from ingest.poller import Poller, PollReport
 from notify.render import Renderer
 from notify.replies import SendReport, send_pending
 from store.blobs import BlobStore

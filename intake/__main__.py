@@ -1,5 +1,5 @@
 """`python -m ingest` is the `intake` command."""
 
-from ingest.cli import main
+from intake.cli import main
 
 main()

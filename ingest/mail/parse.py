@@ -1,6 +1,6 @@
 """Turn a stored raw message into the facts the rules need, with exact Chinese text, under limits.
 
-Headers are decoded from their raw bytes by `ingest.decode`, never by the stdlib's
+Headers are decoded from their raw bytes by `ingest.mail.decode`, never by the stdlib's
 `policy.default`, which garbles GB-encoded subjects silently (and needs seconds for a header
 with thousands of parameters). Before the stdlib parser sees a message, a cheap scan of the raw
 bytes checks the limits (header size, parameters per MIME header, parts, nesting depth) and
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import compat32
 
-from ingest.decode import attachment_filename, decode_header, decode_text
+from ingest.mail.decode import attachment_filename, decode_header, decode_text
 
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 MAX_TEXT_CHARS = 200_000

@@ -12,10 +12,10 @@ from typing import Any, NoReturn
 
 import click
 
-from ingest.app import App, SchemaOutdated
-from ingest.config import ConfigError, Settings, load
+from campaign.settings import ConfigError, MissingSecret, Settings
+from intake.app import App, SchemaOutdated
+from intake.config import load
 from notify.safe import clean_text
-from notify.smtp import MissingSecret
 from store import queries
 from store.db import make_engine
 from store.enums import MessageStatus
@@ -180,7 +180,7 @@ def run(ctx: Context) -> None:
 
     SIGTERM finishes the message in hand, then exits.
     """
-    from ingest.service import run as run_service
+    from intake.service import run as run_service
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     run_service(ctx.app())
@@ -400,8 +400,9 @@ def digest(ctx: Context, preview: Path | None, do_send: bool, day: dt.datetime |
 
     A date's digest is sent once, whatever the workers do; sent after its time it is marked late.
     """
-    from ingest.digest import preview as make_preview
-    from ingest.digest import send_digest, summary_lines, today
+    from report.digest import preview as make_preview
+    from campaign.notice import today
+    from report.digest import send_digest, summary_lines
 
     if bool(preview) == do_send:
         _fail("give exactly one of --preview FILE or --send")
@@ -444,8 +445,8 @@ def count(ctx: Context, message_id: int, activities: int | None, automatic: bool
     The rule: an accepted report counts 1, or the number its description states
     (“开展线下活动3场”); see the README.
     """
-    from ingest import counting
-    from ingest.digest import report_mailboxes
+    from report import counting
+    from report.digest import report_mailboxes
 
     if automatic and activities is not None:
         _fail("give either a number of activities or --auto, not both")
@@ -487,7 +488,7 @@ def count(ctx: Context, message_id: int, activities: int | None, automatic: bool
 def export(ctx: Context, xlsx: Path) -> None:
     """The summary table (汇总表) for the hosts: per unit and per collection, then one row per submission
     with its files, in Annex 1 order."""
-    from ingest.export import export_xlsx
+    from report.export import export_xlsx
 
     app = ctx.app()
     try:

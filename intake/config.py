@@ -12,90 +12,30 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.rules.collections import LATE_ACTIONS, KindRules, default_rules, parse_ratio
+from campaign.notice import MailboxKind
+from campaign.settings import (
+    LATE_ACTIONS,
+    ConfigError,
+    DigestSettings,
+    KindRules,
+    MailboxSettings,
+    ReplySettings,
+    SafetySettings,
+    Secret,
+    Settings,
+    SmtpSettings,
+    StoreSettings,
+    Unit,
+    default_rules,
+    parse_ratio,
+)
 from ingest.rules.trust import allowed_sender_problem
-from ingest.safety import SafetySettings
-from notify.smtp import Secret, SmtpSettings
-from store.enums import MailboxKind
 
 SECURITY_CHOICES = ("ssl", "starttls", "none")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\]+$")
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the key."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoreSettings:
-    url: str
-    blob_dir: Path
-
-
-@dataclass(frozen=True, kw_only=True)
-class MailboxSettings:
-    name: str
-    kind: MailboxKind
-    address: str
-    host: str
-    port: int
-    security: str
-    username: str
-    password: Secret
-    folder: str = "INBOX"
-    poll_seconds: int = 300
-    max_message_bytes: int = 60 * 1024 * 1024
-    fetch_batch: int = 20
-    cafile: Path | None = None
-    deadline: dt.date | None = None
-    authserv_id: str | None = None  # whose Authentication-Results to read (the provider's own)
-
-
-@dataclass(frozen=True, kw_only=True)
-class DigestSettings:
-    recipients: tuple[str, ...]
-    time: dt.time
-
-
-@dataclass(frozen=True, kw_only=True)
-class Unit:
-    name: str
-    aliases: tuple[str, ...] = ()
-    activity_quota: int | None = None
-    allowed_senders: tuple[str, ...] = ()  # addresses or domains; empty: anyone may send for the unit
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReplySettings:
-    templates_dir: Path | None = None
-    campaign: str = "网聚职工正能量·争做中国好网民"
-    contact: str = "省总工会网络和社会工作部"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """The whole configuration, as typed values."""
-
-    path: Path
-    store: StoreSettings
-    smtp: SmtpSettings
-    mailboxes: tuple[MailboxSettings, ...]
-    digest: DigestSettings
-    units: tuple[Unit, ...]
-    replies: ReplySettings = field(default_factory=ReplySettings)
-    rules: dict[MailboxKind, KindRules] = field(default_factory=default_rules)  # every kind, defaults filled
-    safety: SafetySettings = field(default_factory=SafetySettings)
-
-    def mailbox(self, name: str) -> MailboxSettings:
-        for box in self.mailboxes:
-            if box.name == name:
-                return box
-        known = ", ".join(b.name for b in self.mailboxes)
-        raise ConfigError(f"no mailbox named {name!r} in the configuration (known: {known})")
 
 
 class _Table:

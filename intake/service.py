@@ -11,10 +11,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ingest.app import App
-from ingest.config import MailboxSettings
-from ingest.digest import catch_up, send_digest, today
-from ingest.pipeline import LOCAL_TZ
+from campaign.notice import LOCAL_TZ, today
+from campaign.settings import MailboxSettings
+from intake.app import App
+from report.digest import catch_up, send_digest
 
 log = logging.getLogger(__name__)
 REPLY_SECONDS = 60

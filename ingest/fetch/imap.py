@@ -10,7 +10,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from ingest.config import MailboxSettings
+from campaign.settings import MailboxSettings
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The summary table (汇总表) as an xlsx workbook: per unit, per collection, every submission and file.
 
-Everything is in Annex 1 order and comes from the same snapshot as the digest (`ingest.digest.gather`).
+Everything is in Annex 1 order and comes from the same snapshot as the digest (`report.digest.gather`).
 Text from senders is written as text, never as a formula (a subject like `=HYPERLINK(…)` stays a
 string), without control characters, and capped at Excel's cell limit; the file is written to a
 temporary name and renamed, so a reader never sees half a workbook.
@@ -19,27 +19,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ingest import counting
-from ingest.app import App
-from ingest.digest import MIN_WORKS, SHORT, Campaign, Item, gather, local
+from campaign.notice import FILE_KIND_LABELS, KIND_SHORT, MIN_WORKS, STATUS_LABELS, MailboxKind, local
+from intake.app import App
 from notify.render import filesize
-from store.enums import MailboxKind, MessageStatus
+from report import counting
+from report.digest import Campaign, Item, gather
 
 CELL_LIMIT = 32767
-STATUS = {
-    MessageStatus.ACCEPTED: "通过",
-    MessageStatus.REJECTED: "退回",
-    MessageStatus.FAILED: "处理失败",
-    MessageStatus.RECEIVED: "待处理",
-}
-KIND_TEXT = {
-    "photo": "照片",
-    "video": "视频",
-    "audio": "音频",
-    "document": "文档",
-    "archive": "压缩包",
-    "other": "其他",
-}
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6EE")
@@ -119,7 +105,7 @@ def _units(wb: Workbook, campaign: Campaign, heading: str) -> int:
             ("通过的报告（份）", 10),
             ("照片（张）", 9),
             ("最近报送", 17),
-            *[(f"{SHORT[k]}（件）", 9) for k in kinds],
+            *[(f"{KIND_SHORT[k]}（件）", 9) for k in kinds],
             ("作品合计（件）", 10),
         ],
         first=True,
@@ -274,7 +260,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
     )
     for row, i in enumerate(items, start=3):
         files = "\n".join(
-            f"{f.name}（{f.label or KIND_TEXT.get(f.kind.value, f.kind.value)}，{filesize(f.size)}"
+            f"{f.name}（{f.label or FILE_KIND_LABELS[f.kind.value]}，{filesize(f.size)}"
             f"{'' if f.counted else '，不计入'}）"
             for f in i.files
         )
@@ -286,13 +272,13 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
         count = i.count
         values: list[tuple[Value, str | None]] = [
             (i.id, None),
-            (SHORT[i.kind], None),
+            (KIND_SHORT[i.kind], None),
             (i.unit or "（未识别）", None),
             (i.title or "", None),
             (i.subject, None),
             (i.sender, None),
             (_when(i.received_at), "yyyy-mm-dd hh:mm"),
-            (STATUS.get(i.status, i.status.value), None),
+            (STATUS_LABELS[i.status.value][0], None),
             ("\n".join(i.reasons), None),
             (count.activities if count is not None else None, None),
             (count.explanation if count is not None else "", None),
@@ -342,10 +328,10 @@ def _files(wb: Workbook, items: list[Item], heading: str) -> int:
             values: list[Value] = [
                 i.id,
                 i.unit or "（未识别）",
-                SHORT[i.kind],
+                KIND_SHORT[i.kind],
                 f.name,
                 f.container or "",
-                f.label or KIND_TEXT.get(f.kind.value, f.kind.value),
+                f.label or FILE_KIND_LABELS[f.kind.value],
                 f.size,
                 "是" if f.valid else "否",
                 "是" if f.counted else "否",

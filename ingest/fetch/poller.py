@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.config import MailboxSettings
-from ingest.imap import ImapSession
+from campaign.settings import MailboxSettings
+from ingest.fetch.imap import ImapSession
 from ingest.pipeline import Pipeline
 from store.models import MailboxState, utcnow
 

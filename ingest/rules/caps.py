@@ -18,30 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ingest.decode import normalise_subject
+from campaign.notice import OWN_HEADER
+from campaign.settings import SafetySettings
+from ingest.mail.decode import normalise_subject
 from store.enums import ReplyStatus
 from store.models import Message, Reply, utcnow
 
-OWN_HEADER = "X-Mailbox-Intake"
 # A header line of ours anywhere below the top header (attached, or quoted with ">"); written in both
 # cases rather than re.I so that a 60 MB message is scanned in milliseconds.
 _EMBEDDED_OWN_HEADER = re.compile(rb"\n[ \t>]*[Xx]-[Mm][Aa][Ii][Ll][Bb][Oo][Xx]-[Ii][Nn][Tt][Aa][Kk][Ee][ \t]*:")
 _AUTO_PREFIX = re.compile(r"^(?:(?:自动回复|自动答复|auto(?:matic)?[ -]?reply|autoreply)\s*[:：]\s*)+", re.I)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SafetySettings:
-    """The caps on automatic replies; see the module docstring."""
-
-    per_sender_daily: int = 10
-    global_hourly: int = 200
-    loop_subjects: int = 5
-    loop_minutes: int = 60
 
 
 def subject_key(subject: str | None) -> str:

@@ -19,18 +19,28 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ingest import counting
-from ingest.app import App
-from ingest.config import Settings
-from ingest.kinds import label
-from ingest.pipeline import LOCAL_TZ
+from campaign.notice import (
+    KIND_NAMES,
+    KIND_SHORT,
+    LOCAL_TZ,
+    MIN_WORKS,
+    ORGANISERS,
+    REPORT_DEADLINE,
+    STATUS_LABELS,
+    UPWARD_DEADLINE,
+    MailboxKind,
+    local,
+    today,
+)
+from campaign.settings import Settings
 from ingest.roster import key
+from intake.app import App
 from notify import digest as nd
 from notify.safe import clean_text
-from store.enums import AttachmentKind, MailboxKind, MessageStatus, ReplyStatus
+from report import counting
+from store.enums import AttachmentKind, MessageStatus, ReplyStatus
 from store.models import Attachment, MailboxState, Message, Reply, utcnow
 
-MIN_WORKS = 6  # 每项至少上报6篇（件）
 LATE_AFTER = dt.timedelta(hours=1)  # a digest sent later than this after its time is marked late
 STUCK_AFTER = dt.timedelta(minutes=30)  # a message still unjudged after this needs an admin
 SUBJECT_CHARS, REASON_CHARS = 60, 90
@@ -40,39 +50,7 @@ NEW_LIMIT, WAITING_LIMIT, LINK_LIMIT, ADMIN_LIMIT, NOTE_LIMIT = 30, 20, 20, 20, 
 URGENT_LINK_DAYS = 3
 WEEKDAYS = "一二三四五六日"
 
-# The seven collections and who organises each, as Annex 1 assigns them (its order is the digest's).
-ORGANISERS: dict[MailboxKind, str] = {
-    MailboxKind.MICRO_VIDEO: "西宁市总工会",
-    MailboxKind.SERVICE_PLATFORM: "海南州总工会",
-    MailboxKind.MICRO_FILM: "黄南州总工会",
-    MailboxKind.RECITATION: "省能源化工机冶工会",
-    MailboxKind.MICRO_LESSON: "省教科文卫体工会",
-    MailboxKind.SONG: "中国铁路青藏集团有限公司工会",
-    MailboxKind.PHOTOGRAPHY: "国网青海省电力公司工会",
-}
-SHORT: dict[MailboxKind, str] = {
-    MailboxKind.OFFLINE_ACTIVITY: "线下活动",
-    MailboxKind.MICRO_VIDEO: "微视频",
-    MailboxKind.RECITATION: "诵读",
-    MailboxKind.PHOTOGRAPHY: "摄影",
-    MailboxKind.SERVICE_PLATFORM: "普惠平台",
-    MailboxKind.MICRO_FILM: "微电影",
-    MailboxKind.SONG: "歌曲",
-    MailboxKind.MICRO_LESSON: "微课",
-}
-# The notice's deadlines (三、进度安排 (三)); the first one is taken from the mailboxes' configured deadline.
-REPORT_DEADLINE = (
-    8,
-    20,
-    "各单位报送线下活动开展情况和征集活动主要成果；各子项目承办单位遴选优秀作品报送省总，每项至少 6 件",
-)
-UPWARD_DEADLINE = (9, 25, "省总工会遴选优秀网络文化作品，按项目类别推荐报送中央网信办和全国总工会")
-STATUS_TEXT = {
-    MessageStatus.ACCEPTED: ("通过", "ok"),
-    MessageStatus.REJECTED: ("退回", "warn"),
-    MessageStatus.FAILED: ("处理失败", "bad"),
-    MessageStatus.RECEIVED: ("待处理", "wait"),
-}
+_SHOWN_STATUSES = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.RECEIVED)
 _EXPIRES = re.compile(r"(?:(\d{4})\s*[年\-/.])?\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 
 
@@ -186,8 +164,8 @@ def _collections(settings: Settings) -> list[CollectionFigures]:
         CollectionFigures(
             number=i + 1,
             kind=k,
-            label=label(k),
-            short=SHORT[k],
+            label=KIND_NAMES[k],
+            short=KIND_SHORT[k],
             organiser=ORGANISERS.get(k, ""),
             addresses=tuple(b.address for b in settings.mailboxes if b.kind is k),
         )
@@ -343,11 +321,6 @@ def gather(app: App, *, now: dt.datetime | None = None) -> Campaign:
 # -- the digest's view -----------------------------------------------------------------------------------
 
 
-def local(ts: dt.datetime) -> dt.datetime:
-    """A stored UTC time in the campaign's time zone."""
-    return ts.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
-
-
 def _date_text(d: dt.date, *, year: int | None = None) -> str:
     return f"{d.month}月{d.day}日" if year in (None, d.year) else f"{d.year}年{d.month}月{d.day}日"
 
@@ -357,11 +330,6 @@ def _time_text(ts: dt.datetime | None, *, year: int | None = None) -> str:
         return "—"
     t = local(ts)
     return f"{_date_text(t.date(), year=year)} {t:%H:%M}"
-
-
-def today(now: dt.datetime | None = None) -> dt.date:
-    """The campaign's date now (Asia/Shanghai, as every time the service shows)."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ).date()
 
 
 def due_at(settings: Settings, day: dt.date) -> dt.datetime:
@@ -377,7 +345,7 @@ def _deadlines(settings: Settings, day: dt.date) -> list[nd.Deadline]:
     configured: dict[dt.date, list[str]] = defaultdict(list)
     for b in settings.mailboxes:
         if b.deadline is not None:
-            configured[b.deadline].append(SHORT[b.kind])
+            configured[b.deadline].append(KIND_SHORT[b.kind])
     year = min(configured).year if configured else day.year
     out: list[nd.Deadline] = []
     for when, kinds in sorted(configured.items()):
@@ -464,7 +432,7 @@ def _waiting(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
         out.append(
             nd.WaitingItem(
                 who=_who(last),
-                collection=SHORT[kind],
+                collection=KIND_SHORT[kind],
                 subject=_what(last),
                 reasons=_reasons(last.reasons),
                 since=_date_text(first, year=day.year),
@@ -562,7 +530,7 @@ def _mailboxes(app: App, campaign: Campaign) -> list[nd.MailboxRow]:
         out.append(
             nd.MailboxRow(
                 name=box.name,
-                label=SHORT[box.kind],
+                label=KIND_SHORT[box.kind],
                 address=box.address,
                 ok=ok,
                 state=state,
@@ -603,23 +571,23 @@ def build_view(
                 new_activity[item.unit] += item.count.activities if item.count else 1
             else:
                 new_works[item.kind] += 1
-    status_counts = [(STATUS_TEXT[s][0], sum(1 for i in new if i.status is s)) for s in STATUS_TEXT]
+    status_counts = [(STATUS_LABELS[s.value][0], sum(1 for i in new if i.status is s)) for s in _SHOWN_STATUSES]
     new_items = [
         nd.NewItem(
             id=i.id,
             when=_time_text(i.received_at, year=day.year),
-            collection=SHORT[i.kind],
+            collection=KIND_SHORT[i.kind],
             who=_who(i),
             subject=_what(i),
-            status=STATUS_TEXT[i.status][0],
-            tone=STATUS_TEXT[i.status][1],
+            status=STATUS_LABELS[i.status.value][0],
+            tone=STATUS_LABELS[i.status.value][1],
             detail=_detail(i),
         )
         for i in new[-NEW_LIMIT:]
     ]
 
     waiting = _waiting(campaign, day=day)
-    waiting_units = {w.who for w in waiting if w.collection == SHORT[MailboxKind.OFFLINE_ACTIVITY]}
+    waiting_units = {w.who for w in waiting if w.collection == KIND_SHORT[MailboxKind.OFFLINE_ACTIVITY]}
 
     def unit_row(u: UnitFigures) -> nd.UnitRow:
         return nd.UnitRow(

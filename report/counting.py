@@ -29,11 +29,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.parse import parse_bytes
+from campaign.notice import MailboxKind
+from ingest.mail.parse import parse_bytes
 from ingest.rules.content import Submission, description_text
 from notify.safe import clean_text
 from store.blobs import BlobStore
-from store.enums import MailboxKind, MessageStatus
+from store.enums import MessageStatus
 from store.models import ActivityCount, Message, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,193 @@
+"""The configuration as typed values, every layer's view of it; `intake.config` is the one reader.
+
+The settings are frozen dataclasses with keyword-only fields. The configuration file is parsed
+once, at the entry point, into a `Settings`, which is passed down; nothing below the shell reads
+the file or the environment, except a `Secret` when its password is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from campaign.notice import CAMPAIGN_END, CAMPAIGN_START, MailboxKind
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key."""
+
+
+LateAction = Literal["accept", "reject"]
+LATE_ACTIONS: tuple[LateAction, ...] = ("accept", "reject")
+_RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
+
+
+def parse_ratio(text: str) -> tuple[int, int] | None:
+    """`16:9` as (16, 9); None for anything else."""
+    match = _RATIO.match(text)
+    if match is None or int(match.group(1)) == 0 or int(match.group(2)) == 0:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+class MissingSecret(LookupError):
+    """A password the configuration points at is not there; the text names where it looked."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Secret:
+    """Where a password comes from: an environment variable or a file, never the config file."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def read(self) -> str:
+        if self.file is not None:
+            try:
+                return self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise MissingSecret(f"password_file: cannot read {self.file}: {exc.strerror}") from exc
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise MissingSecret(f"password_env: the environment variable {self.env} is not set")
+            return value
+        return ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # ssl | starttls | none
+    username: str
+    password: Secret
+    sender: str
+    max_attempts: int = 8
+    retry_seconds: int = 60
+    timeout_seconds: float = 30.0
+    cafile: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class KindRules:
+    """The limits of one mailbox kind; None (0 in the config) means no limit."""
+
+    min_seconds: int | None = None
+    max_seconds: int | None = None
+    aspect: str | None = None  # "16:9"
+    aspect_tolerance: float = 0.03  # relative: 16:9 ± 3 %
+    min_width: int | None = None  # 1280x720: the picture's short side (as displayed) must reach 720;
+    min_height: int | None = None  # with only one of the two set, its long side must reach that one
+    require_mp4: bool = False
+    photo_min_long_side: int | None = None
+    campaign_start: dt.date | None = None  # photos taken outside the window are noted, not rejected
+    campaign_end: dt.date | None = None
+    late: LateAction = "accept"
+
+    def aspect_value(self) -> float | None:
+        ratio = parse_ratio(self.aspect) if self.aspect else None
+        return ratio[0] / ratio[1] if ratio else None
+
+
+DEFAULT_RULES: Mapping[MailboxKind, KindRules] = {
+    MailboxKind.OFFLINE_ACTIVITY: KindRules(campaign_start=CAMPAIGN_START, campaign_end=CAMPAIGN_END),
+    MailboxKind.MICRO_VIDEO: KindRules(
+        min_seconds=180, max_seconds=300, aspect="16:9", min_width=1280, min_height=720, require_mp4=True
+    ),
+    MailboxKind.RECITATION: KindRules(min_seconds=180, max_seconds=480),
+    MailboxKind.PHOTOGRAPHY: KindRules(photo_min_long_side=1920),
+    MailboxKind.SERVICE_PLATFORM: KindRules(),
+    MailboxKind.MICRO_FILM: KindRules(),
+    MailboxKind.SONG: KindRules(max_seconds=300),
+    MailboxKind.MICRO_LESSON: KindRules(max_seconds=300, min_width=1280, min_height=720),
+}
+
+
+def default_rules() -> dict[MailboxKind, KindRules]:
+    return dict(DEFAULT_RULES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SafetySettings:
+    """The caps on automatic replies; see the module docstring."""
+
+    per_sender_daily: int = 10
+    global_hourly: int = 200
+    loop_subjects: int = 5
+    loop_minutes: int = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreSettings:
+    url: str
+    blob_dir: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailboxSettings:
+    name: str
+    kind: MailboxKind
+    address: str
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    folder: str = "INBOX"
+    poll_seconds: int = 300
+    max_message_bytes: int = 60 * 1024 * 1024
+    fetch_batch: int = 20
+    cafile: Path | None = None
+    deadline: dt.date | None = None
+    authserv_id: str | None = None  # whose Authentication-Results to read (the provider's own)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestSettings:
+    recipients: tuple[str, ...]
+    time: dt.time
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unit:
+    name: str
+    aliases: tuple[str, ...] = ()
+    activity_quota: int | None = None
+    allowed_senders: tuple[str, ...] = ()  # addresses or domains; empty: anyone may send for the unit
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySettings:
+    templates_dir: Path | None = None
+    campaign: str = "网聚职工正能量·争做中国好网民"
+    contact: str = "省总工会网络和社会工作部"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The whole configuration, as typed values."""
+
+    path: Path
+    store: StoreSettings
+    smtp: SmtpSettings
+    mailboxes: tuple[MailboxSettings, ...]
+    digest: DigestSettings
+    units: tuple[Unit, ...]
+    replies: ReplySettings = field(default_factory=ReplySettings)
+    rules: dict[MailboxKind, KindRules] = field(default_factory=default_rules)  # every kind, defaults filled
+    safety: SafetySettings = field(default_factory=SafetySettings)
+
+    def mailbox(self, name: str) -> MailboxSettings:
+        for box in self.mailboxes:
+            if box.name == name:
+                return box
+        known = ", ".join(b.name for b in self.mailboxes)
+        raise ConfigError(f"no mailbox named {name!r} in the configuration (known: {known})")
+
+

@@ -1,0 +1,1 @@
+"""Raw mail to text: charsets, headers, MIME parameters, the parse under limits, large-attachment links."""
