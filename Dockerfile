@@ -19,9 +19,12 @@ RUN groupadd --system --gid 10001 intake \
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY campaign ./campaign
+COPY intake ./intake
 COPY ingest ./ingest
-COPY store ./store
+COPY report ./report
 COPY notify ./notify
+COPY store ./store
 RUN pip install . && cd / && rm -rf /src
 
 USER intake
