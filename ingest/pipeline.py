@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,24 +20,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaign.notice import KIND_NAMES, LOCAL_TZ, convention
-from campaign.settings import MailboxSettings, Settings
+from campaign.notice import MailboxKind
+from campaign.settings import Settings
+from ingest import activities
+from ingest.answer import reply_context
+from ingest.chain import Decision, decide, screen
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
-from ingest.mail.decode import normalise_subject
-from ingest.mail.links import find_links
+from ingest.mail.links import LargeLink, find_links
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
 from ingest.roster import Roster
-from ingest.rules import Problem
-from ingest.rules.autoreply import ignore_reason
 from ingest.rules.caps import reply_hold, suppress
-from ingest.rules.collections import late_problem
-from ingest.rules.content import FileView, Submission, review
+from ingest.rules.case import Case
+from ingest.rules.content import FileView
 from ingest.rules.subject import check_subject
-from ingest.rules.trust import judge_sender
 from notify.render import Renderer
 from notify.replies import new_reply
-from notify.safe import clean_text, display_name
+from notify.safe import display_name
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
 from store.models import Attachment, Message, utcnow
@@ -170,65 +169,56 @@ class Pipeline:
             if msg.raw_sha256 is None:
                 raise LookupError("the raw message was never stored")
             raw = self.blobs.read_bytes(msg.raw_sha256)
-            limit_problem: Problem | None = None
+            parse_error: ParseLimitExceeded | None = None
             try:
                 mail = parse_bytes(raw, limits=self.parse_limits)
             except ParseLimitExceeded as exc:
                 mail = parse_headers_only(raw)
-                limit_problem = Problem(
-                    code="parse-limit",
-                    text=f"邮件无法处理：{exc}",
-                    fix=exc.fix,
-                )
+                parse_error = exc
             self._describe(msg, mail)
 
         with stage(Stage.CLASSIFY):
-            ignored = ignore_reason(mail)
+            ignored = screen(mail)
             if ignored is not None:
-                return self._finish(msg, MessageStatus.IGNORED, [ignored])
-            verdict = check_subject(mail.subject, kind=box.kind, roster=self.roster)
-            msg.unit = verdict.unit
-            msg.title = verdict.title
-            problems: list[Problem] = list(verdict.problems)
-            if limit_problem is not None:
-                problems.append(limit_problem)
-            if msg.oversize:
-                problems.append(self._oversize_problem(msg, box))
+                return self._record(msg, ignored)
+            subject = check_subject(mail.subject, kind=box.kind, roster=self.roster)
+            msg.unit = subject.unit
+            msg.title = subject.title
 
         with stage(Stage.EXTRACT):
-            files = [] if (msg.oversize or limit_problem) else self._extract(session, msg, mail)
+            unreadable = msg.oversize or parse_error is not None
+            files = [] if unreadable else self._extract(session, msg, mail)
             links = find_links(mail.text, mail.html)
             msg.large_attachment_links = [link.as_dict() for link in links]
 
         with stage(Stage.VALIDATE):
-            notes: list[str] = []
-            rules = self.settings.rules[box.kind]
-            if not (msg.oversize or limit_problem):
-                found = review(
-                    Submission(
-                        kind=box.kind, text=mail.text, html=mail.html, files=files, rules=rules, large_links=len(links)
-                    )
-                )
-                problems.extend(found.problems)
-                notes.extend(found.notes)
-            received_day = msg.received_at.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ).date()
-            if box.deadline is not None and received_day > box.deadline:
-                msg.late = True
-                if rules.late == "reject":
-                    problems.append(late_problem(box.deadline, received_day))
-                else:
-                    notes.append(f"本邮件在截止日期 {box.deadline.isoformat()} 之后收到，已登记为逾期报送。")
-            if links:
-                notes.append(f"邮件中有 {len(links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。")
-            trust = judge_sender(mail, unit=msg.unit, units=self.settings.units, authserv_id=box.authserv_id)
-            problems.extend(trust.problems)
+            case = Case(
+                kind=box.kind,
+                rules=self.settings.rules[box.kind],
+                mail=mail,
+                subject=subject,
+                files=tuple(files),
+                links=tuple(links),
+                units=self.settings.units,
+                authserv_id=box.authserv_id,
+                deadline=box.deadline,
+                arrived=msg.received_at.replace(tzinfo=dt.UTC),
+                raw_size=msg.raw_size,
+                max_message_bytes=box.max_message_bytes,
+                oversize=msg.oversize,
+                parse_error=parse_error,
+                safety=self.settings.safety,
+                reply_hold=lambda caps: reply_hold(session, msg=msg, raw=raw, settings=caps),
+            )
+            decision = decide(case)
 
         with stage(Stage.DECIDE):
-            status = MessageStatus.REJECTED if problems else MessageStatus.ACCEPTED
-            self._finish(msg, status, [p.as_reason() for p in problems], notes=notes)
-            hold = trust.hold or reply_hold(session, msg=msg, raw=raw, settings=self.settings.safety)
-            self._write_reply(session, msg, box, mail, status, problems, files, notes, hold=hold)
-            return status
+            msg.late = case.late
+            self._record(msg, decision)
+            if box.kind is MailboxKind.OFFLINE_ACTIVITY and decision.status is MessageStatus.ACCEPTED:
+                activities.record(session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject))
+            self._write_reply(msg, box.kind, decision, files, links)
+            return decision.status
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -240,22 +230,12 @@ class Pipeline:
         msg.date_header = (mail.date or "")[:200] or None
         msg.references = mail.references
 
-    def _oversize_problem(self, msg: Message, box: MailboxSettings) -> Problem:
-        mb = 1024 * 1024
-        return Problem(
-            code="too-large",
-            text=f"邮件大小 {msg.raw_size / mb:.1f} MB，超过本邮箱的上限 {box.max_message_bytes / mb:.0f} MB，未能接收",
-            fix="请压缩文件，或改用 QQ 邮箱/网易邮箱的“超大附件”发送下载链接。",
-        )
-
-    def _finish(
-        self, msg: Message, status: MessageStatus, reasons: list[str], notes: list[str] | None = None
-    ) -> MessageStatus:
-        msg.status = status
-        msg.reasons = reasons
-        msg.notes = notes or []
+    def _record(self, msg: Message, decision: Decision) -> MessageStatus:
+        msg.status = decision.status
+        msg.reasons = decision.reasons
+        msg.notes = list(decision.notes)
         msg.decided_at = utcnow()
-        return status
+        return decision.status
 
     def _is_duplicate(self, session: Session, unit: str | None, sha256: str, msg_id: int) -> bool:
         if unit is None:
@@ -374,77 +354,21 @@ class Pipeline:
 
     def _write_reply(
         self,
-        session: Session,
         msg: Message,
-        box: MailboxSettings,
-        mail: ParsedMail,
-        status: MessageStatus,
-        problems: list[Problem],
-        files: list[FileView],
-        notes: list[str],
-        hold: str | None = None,
+        kind: MailboxKind,
+        decision: Decision,
+        files: Sequence[FileView],
+        links: Sequence[LargeLink],
     ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
-        conv, example = convention(box.kind)
-        received = msg.received_at.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M")
-        subject = clean_text(mail.subject, max_chars=150) or "（无标题）"
-        subject_line = clean_text(normalise_subject(mail.subject), max_chars=150) or "（无标题）"
-        file_rows = [
-            {"name": f.name, "label": f.label, "size": f.size, "container": f.container, "problems": list(f.problems)}
-            for f in files
-        ]
-        common: dict[str, Any] = {
-            "subject": subject,
-            "subject_line": subject_line,
-            "collection": KIND_NAMES[box.kind],
-            "received_at": received,
-            "campaign": self.settings.replies.campaign,
-            "contact": self.settings.replies.contact,
-        }
-        if status is MessageStatus.ACCEPTED:
-            counted = [
-                r
-                for r, f in zip(file_rows, files, strict=True)
-                if f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE
-            ]
-            not_counted = [
-                {
-                    "name": f.name,
-                    "why": "与此前已收到的文件相同，不重复计入"
-                    if f.duplicate
-                    else "压缩包本身不计入，其中的文件已分别登记"
-                    if f.kind is AttachmentKind.ARCHIVE
-                    else "；".join(f.problems) or "不是可登记的文件",
-                }
-                for f in files
-                if not (f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE)
-            ]
-            context = {
-                **common,
-                "unit": msg.unit or "",
-                "title": msg.title,
-                "counted": counted,
-                "not_counted": not_counted,
-                "links": msg.large_attachment_links,
-                "notes": notes,
-            }
-            kind = ReplyKind.ACKNOWLEDGEMENT
-        else:
-            context = {
-                **common,
-                "problems": [  # a reason may quote the subject as typed: no controls or bidi in a reply
-                    {"text": clean_text(p.text, max_chars=2000), "fix": clean_text(p.fix, max_chars=2000)}
-                    for p in problems
-                ],
-                "files": file_rows,
-                "convention": conv,
-                "example": example,
-            }
-            kind = ReplyKind.REJECTION
-        rendered = self.renderer.render(kind.value, context)
-        reply = new_reply(message=msg, kind=kind, rendered=rendered, sender=self.settings.smtp.sender)
+        context = reply_context(
+            msg=msg, kind=kind, decision=decision, files=files, links=links, replies=self.settings.replies
+        )
+        reply_kind = ReplyKind.ACKNOWLEDGEMENT if decision.status is MessageStatus.ACCEPTED else ReplyKind.REJECTION
+        rendered = self.renderer.render(reply_kind.value, context.context())
+        reply = new_reply(message=msg, kind=reply_kind, rendered=rendered, sender=self.settings.smtp.sender)
         if reply is not None:
-            if hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
-                suppress(msg, reply, hold)
+            if decision.hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
+                suppress(msg, reply, decision.hold)
             msg.replies.append(reply)

@@ -20,10 +20,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign.notice import FILE_KIND_LABELS, KIND_SHORT, MIN_WORKS, STATUS_LABELS, MailboxKind, local
-from intake.app import App
 from notify.render import filesize
 from report import counting
-from report.digest import Campaign, Item, gather
+from report.snapshot import Campaign, Item, gather
+from report.sources import Sources
 
 CELL_LIMIT = 32767
 _BOLD = Font(bold=True)
@@ -363,7 +363,7 @@ def _notes(wb: Workbook, campaign: Campaign, heading: str, campaign_name: str) -
         ws.cell(row=row, column=1).border = Border()
 
 
-def export_xlsx(app: App, path: Path, *, now: dt.datetime | None = None) -> ExportSummary:
+def export_xlsx(app: Sources, path: Path, *, now: dt.datetime | None = None) -> ExportSummary:
     """Write the workbook to path (atomically) and say what it holds."""
     campaign = gather(app, now=now)
     stamp = local(campaign.taken_at)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from report.counting import MAX_PLAUSIBLE, Basis, count_of, stated
+from ingest.activities import stated
+from report.counting import MAX_PLAUSIBLE, Basis, count_of
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import re
 
 from notify.digest import Deadline, DigestView, MatrixRow, Progress, example_view
 from notify.render import Renderer
-from report.digest import ADMIN_LIMIT, LINK_LIMIT, NEW_LIMIT, NOTE_LIMIT, SUBJECT_CHARS, WAITING_LIMIT
+from report.sections import ADMIN_LIMIT, LINK_LIMIT, NEW_LIMIT, NOTE_LIMIT, SUBJECT_CHARS, WAITING_LIMIT
 
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 GMAIL_CLIPS_AT = 102 * 1024  # Gmail shows "[Message clipped]" past this much HTML

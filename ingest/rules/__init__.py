@@ -1,4 +1,4 @@
-"""Rules judge a submission: each returns problems (reasons), never sends or stores anything."""
+"""Rules judge a submission: each takes the case and returns a Finding, never sends or stores anything."""
 
 from __future__ import annotations
 
@@ -15,3 +15,15 @@ class Problem:
 
     def as_reason(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """What one rule found: problems reject, notes remind, a hold withholds the reply."""
+
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    hold: str | None = None  # why no automatic reply may go out (for the hosts)
+
+
+NOTHING = Finding()

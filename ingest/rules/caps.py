@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,8 +26,12 @@ from sqlalchemy.orm import Session
 from campaign.notice import OWN_HEADER
 from campaign.settings import SafetySettings
 from ingest.mail.decode import normalise_subject
+from ingest.rules import NOTHING, Finding
 from store.enums import ReplyStatus
 from store.models import Message, Reply, utcnow
+
+if TYPE_CHECKING:  # the case module imports this one
+    from ingest.rules.case import Case
 
 # A header line of ours anywhere below the top header (attached, or quoted with ">"); written in both
 # cases rather than re.I so that a 60 MB message is scanned in milliseconds.
@@ -100,3 +105,10 @@ def suppress(msg: Message, reply: Reply, reason: str) -> None:
     reply.status = ReplyStatus.SUPPRESSED
     reply.last_error = f"未发送：{reason}"
     msg.notes = [*msg.notes, f"自动回复未发送：{reason}"]
+
+
+def reply_caps(case: Case) -> Finding:
+    """The rule: no automatic reply beyond the caps, or into a loop (the message is still judged)."""
+    if case.reply_hold is None:
+        return NOTHING
+    return Finding(hold=case.reply_hold(case.safety))

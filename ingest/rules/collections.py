@@ -7,7 +7,6 @@ still accepted). Every problem puts the measured value next to the rule, in plai
 
 from __future__ import annotations
 
-import datetime as dt
 import html as htmllib
 import re
 from collections.abc import Sequence
@@ -329,12 +328,3 @@ def review_collection(sub: Submission, rules: KindRules, *, described: bool) -> 
             problems = []
             notes.extend(_photo_dates(_usable(sub.files, AttachmentKind.PHOTO), rules))
     return Review(problems=problems, notes=notes)
-
-
-def late_problem(deadline: dt.date, received: dt.date) -> Problem:
-    """A submission after the deadline, where the config says late ones are rejected."""
-    return Problem(
-        code="late",
-        text=f"邮件于 {received.isoformat()} 收到，报送截止日期为 {deadline.isoformat()}，已逾期",
-        fix="报送已截止；如有特殊情况，请直接联系承办单位的联系人。",
-    )

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, KindRules
 from ingest.inspect.facts import ImageFacts, MediaFacts
-from ingest.rules import Problem
+from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
 from store.enums import AttachmentKind
+
+if TYPE_CHECKING:  # the case module imports this one
+    from ingest.rules.case import Case
 
 MIN_DESCRIPTION_CHARS = 10
 _BOILERPLATE = re.compile(
@@ -51,15 +55,15 @@ class Submission:
     large_links: int = 0  # large-attachment links found in the body (a work may come that way)
 
 
-def description_text(sub: Submission) -> str:
+def description_text(*, text: str, html: str) -> str:
     """The sender's own words: body text (or HTML text), without quotes and client boilerplate."""
-    text = sub.text if sub.text.strip() else _TAGS.sub(" ", sub.html)
+    text = text if text.strip() else _TAGS.sub(" ", html)
     text = _QUOTE.sub("", text)
     return _BOILERPLATE.sub("", text).strip()
 
 
 def has_description(sub: Submission) -> bool:
-    meaningful = len(_MEANINGFUL.findall(description_text(sub)))
+    meaningful = len(_MEANINGFUL.findall(description_text(text=sub.text, html=sub.html)))
     return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
 
 
@@ -114,3 +118,27 @@ def review(sub: Submission) -> Review:
     problems = check_offline_report(sub) if offline else file_problems(sub)
     found = review_collection(sub, rules, described=has_description(sub))
     return Review(problems=[*problems, *found.problems], notes=found.notes)
+
+
+def content(case: Case) -> Finding:
+    """The rule: what the mailbox kind requires is there and every file passes (not for unreadable mail)."""
+    if case.unreadable:
+        return NOTHING
+    found = review(
+        Submission(
+            kind=case.kind,
+            text=case.mail.text,
+            html=case.mail.html,
+            files=case.files,
+            rules=case.rules,
+            large_links=len(case.links),
+        )
+    )
+    return Finding(problems=tuple(found.problems), notes=tuple(found.notes))
+
+
+def large_links(case: Case) -> Finding:
+    """The rule: large-attachment links expire, so the sender is told that the hosts will download them."""
+    if not case.links:
+        return NOTHING
+    return Finding(notes=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。",))

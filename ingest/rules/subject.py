@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from campaign.notice import REPORT_SUFFIX, MailboxKind, convention
 from ingest.mail.decode import normalise_subject
 from ingest.roster import Roster
-from ingest.rules import Problem
+from ingest.rules import Finding, Problem
+
+if TYPE_CHECKING:  # the case module imports this one
+    from ingest.rules.case import Case
 
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
 LIKENESS = 0.4  # below this a roster name is not offered as "closest"
@@ -108,3 +112,8 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
             ),
         )
     return SubjectVerdict(unit=unit.name, title=title, problems=(), suggestions=())
+
+
+def subject_convention(case: Case) -> Finding:
+    """The rule: the subject follows its mailbox's convention and names a roster unit."""
+    return Finding(problems=case.subject.problems)

@@ -17,10 +17,13 @@ import enum
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ingest.mail.parse import ParsedMail
-from ingest.rules import Problem
+from ingest.rules import Finding, Problem
+
+if TYPE_CHECKING:  # the case module imports this one
+    from ingest.rules.case import Case
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
@@ -283,3 +286,9 @@ def judge_sender(
         fix="请用本单位登记的报送邮箱重新发送；如需改用新的邮箱，请先联系工作人员登记。",
     )
     return TrustVerdict(dmarc=dmarc, allowlisted=False, problems=(problem,))
+
+
+def sender_trust(case: Case) -> Finding:
+    """The rule: the sender passes DMARC and is one the unit allows (if it keeps a list)."""
+    verdict = judge_sender(case.mail, unit=case.subject.unit, units=case.units, authserv_id=case.authserv_id)
+    return Finding(problems=verdict.problems, hold=verdict.hold)

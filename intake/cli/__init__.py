@@ -400,8 +400,8 @@ def digest(ctx: Context, preview: Path | None, do_send: bool, day: dt.datetime |
 
     A date's digest is sent once, whatever the workers do; sent after its time it is marked late.
     """
-    from report.digest import preview as make_preview
     from campaign.notice import today
+    from report.digest import preview as make_preview
     from report.digest import send_digest, summary_lines
 
     if bool(preview) == do_send:
@@ -445,27 +445,24 @@ def count(ctx: Context, message_id: int, activities: int | None, automatic: bool
     The rule: an accepted report counts 1, or the number its description states
     (“开展线下活动3场”); see the README.
     """
+    from ingest import activities as reading
     from report import counting
-    from report.digest import report_mailboxes
+    from report.snapshot import report_mailboxes
 
     if automatic and activities is not None:
         _fail("give either a number of activities or --auto, not both")
     app = ctx.app()
     boxes = report_mailboxes(app.settings)
     try:
+        reading.read_again(sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes, message_id=message_id)
         if activities is not None or automatic:
-            counting.correct(
-                sessions=app.sessions,
-                blobs=app.blobs,
-                report_mailboxes=boxes,
-                message_id=message_id,
-                activities=activities,
-                note=note,
-            )
-        msg, now = counting.current(
-            sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes, message_id=message_id
-        )
-    except (LookupError, counting.NotAReport) as exc:
+            reading.correct(sessions=app.sessions, report_mailboxes=boxes, message_id=message_id, activities=activities, note=note)
+        with app.sessions() as session:
+            msg = session.get(Message, message_id)
+            assert msg is not None  # read_again checked it
+            now = counting.counts(session, [message_id])[message_id]
+            session.expunge(msg)
+    except (LookupError, reading.NotAReport) as exc:
         _fail(str(exc))
     unit = clean_text(msg.unit or "unit unknown", max_chars=40)
     click.echo(

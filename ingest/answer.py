@@ -1,0 +1,77 @@
+"""The reply to one decided message: the typed template context, built from the decision and its files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from campaign.notice import KIND_NAMES, MailboxKind, convention, local
+from campaign.settings import ReplySettings
+from ingest.chain import Decision
+from ingest.mail.decode import normalise_subject
+from ingest.mail.links import LargeLink
+from ingest.rules.content import FileView
+from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
+from notify.safe import clean_text
+from store.enums import AttachmentKind, MessageStatus
+from store.models import Message
+
+
+def _counted(f: FileView) -> bool:
+    return f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE
+
+
+def _why(f: FileView) -> str:
+    if f.duplicate:
+        return "与此前已收到的文件相同，不重复计入"
+    if f.kind is AttachmentKind.ARCHIVE:
+        return "压缩包本身不计入，其中的文件已分别登记"
+    return "；".join(f.problems) or "不是可登记的文件"
+
+
+def _row(f: FileView) -> FileRow:
+    return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=tuple(f.problems))
+
+
+def reply_context(
+    *,
+    msg: Message,
+    kind: MailboxKind,
+    decision: Decision,
+    files: Sequence[FileView],
+    links: Sequence[LargeLink],
+    replies: ReplySettings,
+) -> ReplyContext:
+    """The acknowledgement or the rejection for a decided message (never for an ignored one)."""
+    if decision.status not in (MessageStatus.ACCEPTED, MessageStatus.REJECTED):
+        raise ValueError(f"no reply for a {decision.status.value} message")
+    subject = msg.subject or ""
+    common = {
+        "subject": clean_text(subject, max_chars=150) or "（无标题）",
+        "subject_line": clean_text(normalise_subject(subject), max_chars=150) or "（无标题）",
+        "collection": KIND_NAMES[kind],
+        "received_at": f"{local(msg.received_at):%Y年%m月%d日 %H:%M}",
+        "campaign": replies.campaign,
+        "contact": replies.contact,
+    }
+    if decision.status is MessageStatus.ACCEPTED:
+        return Acknowledgement(
+            **common,
+            unit=msg.unit or "",
+            title=msg.title,
+            counted=tuple(_row(f) for f in files if _counted(f)),
+            not_counted=tuple(NotCounted(name=f.name, why=_why(f)) for f in files if not _counted(f)),
+            links=tuple(LinkRow(filename=x.filename, size=x.size, expires=x.expires, url=x.url) for x in links),
+            notes=decision.notes,
+        )
+    conv, example = convention(kind)
+    return Rejection(
+        **common,
+        # a reason may quote the subject as typed: no controls or bidi in a reply
+        problems=tuple(
+            ProblemRow(text=clean_text(p.text, max_chars=2000), fix=clean_text(p.fix, max_chars=2000))
+            for p in decision.problems
+        ),
+        files=tuple(_row(f) for f in files),
+        convention=conv,
+        example=example,
+    )
