@@ -23,6 +23,7 @@ from campaign.notice import (
 )
 from campaign.settings import Settings
 from notify import digest as nd
+from notify import digest_view as dv
 from report import counting
 from report.sections import (
     ADMIN_LIMIT,
@@ -59,7 +60,7 @@ def build_view(
     now: dt.datetime,
     late: bool,
     previous: tuple[dt.date, dt.datetime | None, int | None] | None,
-) -> nd.DigestView:
+) -> dv.DigestView:
     """The digest for day from a snapshot; previous is (day, sent at, through message id) of the last one sent."""
     settings = app.settings
     # what is new since the last digest
@@ -83,7 +84,7 @@ def build_view(
                 new_works[item.kind] += 1
     status_counts = [(STATUS_LABELS[s.value][0], sum(1 for i in new if i.status is s)) for s in SHOWN_STATUSES]
     new_items = [
-        nd.NewItem(
+        dv.NewItem(
             id=i.id,
             when=time_text(i.received_at, year=day.year),
             collection=KIND_SHORT[i.kind],
@@ -99,11 +100,11 @@ def build_view(
     waiting = waiting_items(campaign, day=day)
     waiting_units = {w.who for w in waiting if w.collection == KIND_SHORT[MailboxKind.OFFLINE_ACTIVITY]}
 
-    def unit_row(u: UnitFigures) -> nd.UnitRow:
-        return nd.UnitRow(
+    def unit_row(u: UnitFigures) -> dv.UnitRow:
+        return dv.UnitRow(
             number=str(u.number or ""),
             name=u.name,
-            activities=nd.Progress(done=u.activities, target=u.quota),
+            activities=dv.Progress(done=u.activities, target=u.quota),
             reports=u.reports,
             photos=u.photos,
             last_report=date_text(local(u.last_report).date(), year=day.year) if u.last_report else "—",
@@ -115,12 +116,12 @@ def build_view(
     units = tuple(unit_row(u) for u in quota_units)
     others = tuple(unit_row(u) for u in campaign.units if not u.quota and (u.reports or u.activities or u.total_works))
     collections = tuple(
-        nd.CollectionRow(
+        dv.CollectionRow(
             number=c.number,
             label=c.label,
             organiser=c.organiser,
             address="、".join(c.addresses),
-            works=nd.Progress(done=c.accepted, target=MIN_WORKS),
+            works=dv.Progress(done=c.accepted, target=MIN_WORKS),
             received=c.received,
             rejected=c.rejected,
             new=new_works.get(c.kind, 0),
@@ -128,7 +129,7 @@ def build_view(
         for c in campaign.collections
     )
     matrix = tuple(
-        nd.MatrixRow(
+        dv.MatrixRow(
             unit=u.name, cells=tuple(u.works.get(c.kind, 0) for c in campaign.collections), total=u.total_works
         )
         for u in campaign.units
@@ -138,7 +139,7 @@ def build_view(
     links, expired = link_items(campaign, day=day)
     mailboxes = mailbox_rows(app, campaign)
     noted = [
-        nd.CountNote(
+        dv.CountNote(
             id=i.id,
             unit=who(i),
             activities=i.count.activities,
@@ -193,7 +194,7 @@ def build_view(
             if gap > 10:
                 missed.append(f"等共 {gap} 天")
     now_local = now.astimezone(LOCAL_TZ)
-    return nd.DigestView(
+    return dv.DigestView(
         day=day.isoformat(),
         day_text=f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）",
         generated=f"{date_text(now_local.date())} {now_local:%H:%M}",
@@ -205,7 +206,7 @@ def build_view(
         todo=tuple(todo),
         deadlines=tuple(deadlines),
         units=units,
-        unit_total=nd.Progress(
+        unit_total=dv.Progress(
             done=sum(u.activities for u in quota_units), target=sum(u.quota or 0 for u in quota_units)
         ),
         other_units=others,
@@ -260,22 +261,18 @@ def preview(app: Sources, *, day: dt.date, now: dt.datetime | None = None) -> Em
 
 
 def send_digest(app: Sources, *, day: dt.date, now: dt.datetime | None = None) -> nd.Outcome:
-    """Send day's digest unless it was sent already or another worker is sending it."""
+    """Send day's digest unless it was sent already or another worker is sending it (see notify.digest)."""
     moment = _now(now)
     late = is_late(app.settings, day, moment)
-    held = nd.claim(app.sessions, day=day, late=late, now=moment.astimezone(dt.UTC).replace(tzinfo=None))
-    if isinstance(held, nd.Outcome):
-        return held
-    try:
-        message, through = compose(app, day=day, now=moment, late=late)
-        nd.deliver(
-            app.sessions, smtp=app.settings.smtp, held=held, message=message, recipients=app.settings.digest.recipients
-        )
-        nd.finish(app.sessions, held=held, message_id=str(message["Message-ID"]), through_message_id=through)
-    except BaseException as exc:
-        nd.fail(app.sessions, held=held, error=f"{type(exc).__name__}: {exc}")
-        raise
-    return nd.Outcome.SENT
+    return nd.send_once(
+        app.sessions,
+        smtp=app.settings.smtp,
+        day=day,
+        late=late,
+        now=moment,
+        recipients=app.settings.digest.recipients,
+        make=lambda: compose(app, day=day, now=moment, late=late),
+    )
 
 
 def last_due_day(settings: Settings, now: dt.datetime) -> dt.date:
@@ -292,8 +289,7 @@ def catch_up(app: Sources, *, now: dt.datetime | None = None) -> tuple[dt.date, 
     with app.sessions() as session:
         if not nd.any_digest(session):
             return None
-        row = nd.state(session, day=day)
-        if row is not None and row.status == "sent":
+        if nd.sent(session, day=day):
             return None
     return day, send_digest(app, day=day, now=moment)
 

@@ -16,7 +16,7 @@ from campaign.notice import (
     local,
 )
 from campaign.settings import Settings
-from notify import digest as nd
+from notify import digest_view as dv
 from notify.safe import clean_text
 from report.snapshot import Campaign, Item
 from report.sources import Sources
@@ -56,28 +56,28 @@ def is_late(settings: Settings, day: dt.date, now: dt.datetime) -> bool:
     return now > due_at(settings, day) + LATE_AFTER
 
 
-def deadline_rows(settings: Settings, day: dt.date) -> list[nd.Deadline]:
+def deadline_rows(settings: Settings, day: dt.date) -> list[dv.Deadline]:
     configured: dict[dt.date, list[str]] = defaultdict(list)
     for b in settings.mailboxes:
         if b.deadline is not None:
             configured[b.deadline].append(KIND_SHORT[b.kind])
     year = min(configured).year if configured else day.year
-    out: list[nd.Deadline] = []
+    out: list[dv.Deadline] = []
     for when, kinds in sorted(configured.items()):
         what = (
             REPORT_DEADLINE[2]
             if (when.month, when.day) == REPORT_DEADLINE[:2]
             else f"报送截止：{'、'.join(dict.fromkeys(kinds))}"
         )
-        out.append(nd.Deadline(date=date_text(when, year=day.year), what=what, days_left=(when - day).days))
+        out.append(dv.Deadline(date=date_text(when, year=day.year), what=what, days_left=(when - day).days))
     if not configured:
         when = dt.date(year, REPORT_DEADLINE[0], REPORT_DEADLINE[1])
         out.append(
-            nd.Deadline(date=date_text(when, year=day.year), what=REPORT_DEADLINE[2], days_left=(when - day).days)
+            dv.Deadline(date=date_text(when, year=day.year), what=REPORT_DEADLINE[2], days_left=(when - day).days)
         )
     upward = dt.date(year, UPWARD_DEADLINE[0], UPWARD_DEADLINE[1])
     out.append(
-        nd.Deadline(date=date_text(upward, year=day.year), what=UPWARD_DEADLINE[2], days_left=(upward - day).days)
+        dv.Deadline(date=date_text(upward, year=day.year), what=UPWARD_DEADLINE[2], days_left=(upward - day).days)
     )
     return out
 
@@ -124,7 +124,7 @@ def reasons_text(reasons: Sequence[str]) -> tuple[str, ...]:
     return (*shown, f"等共 {len(reasons)} 个问题") if len(reasons) > 2 else shown
 
 
-def waiting_items(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
+def waiting_items(campaign: Campaign, *, day: dt.date) -> list[dv.WaitingItem]:
     """Rejections with no accepted submission after them from the same unit (or sender) and collection."""
     accepted = [i for i in campaign.items if i.status is MessageStatus.ACCEPTED]
     groups: dict[tuple[MailboxKind, str], list[Item]] = defaultdict(list)
@@ -140,12 +140,12 @@ def waiting_items(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
         if not resolved:
             groups[(item.kind, item.unit or item.sender)].append(item)
     order = {u.name: i for i, u in enumerate(campaign.units)}
-    out: list[nd.WaitingItem] = []
+    out: list[dv.WaitingItem] = []
     for (kind, _), rejected in sorted(groups.items(), key=lambda g: (order.get(g[0][1], len(order)), g[1][0].id)):
         last = rejected[-1]
         first = local(rejected[0].received_at).date()
         out.append(
-            nd.WaitingItem(
+            dv.WaitingItem(
                 who=who(last),
                 collection=KIND_SHORT[kind],
                 subject=what(last),
@@ -158,13 +158,13 @@ def waiting_items(campaign: Campaign, *, day: dt.date) -> list[nd.WaitingItem]:
     return out
 
 
-def admin_items(campaign: Campaign, *, day: dt.date) -> list[nd.AdminItem]:
-    out: list[nd.AdminItem] = []
+def admin_items(campaign: Campaign, *, day: dt.date) -> list[dv.AdminItem]:
+    out: list[dv.AdminItem] = []
     by_id = {i.id: i for i in campaign.items}
     for item in campaign.items:
         if item.status is MessageStatus.FAILED:
             out.append(
-                nd.AdminItem(
+                dv.AdminItem(
                     id=item.id,
                     what="处理失败",
                     mailbox=item.mailbox,
@@ -175,7 +175,7 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[nd.AdminItem]:
             )
         elif item.status is MessageStatus.RECEIVED and item.received_at < campaign.taken_at - STUCK_AFTER:
             out.append(
-                nd.AdminItem(
+                dv.AdminItem(
                     id=item.id,
                     what="长时间未审核",
                     mailbox=item.mailbox,
@@ -187,7 +187,7 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[nd.AdminItem]:
     for msg_id, recipient, error in campaign.given_up:
         found = by_id.get(msg_id)
         out.append(
-            nd.AdminItem(
+            dv.AdminItem(
                 id=msg_id,
                 what="回复未能发出",
                 mailbox=found.mailbox if found else "",
@@ -199,8 +199,8 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[nd.AdminItem]:
     return out
 
 
-def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[nd.LinkItem], int]:
-    found: list[tuple[dt.date | None, nd.LinkItem]] = []
+def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[dv.LinkItem], int]:
+    found: list[tuple[dt.date | None, dv.LinkItem]] = []
     expired = 0
     for item in campaign.items:
         for link in item.links:
@@ -212,7 +212,7 @@ def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[nd.LinkItem], 
             found.append(
                 (
                     when,
-                    nd.LinkItem(
+                    dv.LinkItem(
                         who=who(item),
                         filename=clean_text(str(link.get("filename") or "（未写文件名）"), max_chars=80),
                         size=clean_text(str(link.get("size") or "—"), max_chars=20),
@@ -226,8 +226,8 @@ def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[nd.LinkItem], 
     return [f[1] for f in found], expired
 
 
-def mailbox_rows(app: Sources, campaign: Campaign) -> list[nd.MailboxRow]:
-    out: list[nd.MailboxRow] = []
+def mailbox_rows(app: Sources, campaign: Campaign) -> list[dv.MailboxRow]:
+    out: list[dv.MailboxRow] = []
     for box in app.settings.mailboxes:
         st = campaign.states.get(box.name)
         stale_after = max(dt.timedelta(seconds=3 * box.poll_seconds), dt.timedelta(hours=2))
@@ -243,7 +243,7 @@ def mailbox_rows(app: Sources, campaign: Campaign) -> list[nd.MailboxRow]:
         else:
             ok, state = True, "正常"
         out.append(
-            nd.MailboxRow(
+            dv.MailboxRow(
                 name=box.name,
                 label=KIND_SHORT[box.kind],
                 address=box.address,

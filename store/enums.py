@@ -52,3 +52,11 @@ class ReplyStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts
     SUPPRESSED = "suppressed"  # written but withheld (caps, loop detection)
+
+
+class DigestStatus(enum.StrEnum):
+    """Where one date's digest stands; the date is the key, so there is one row per date."""
+
+    CLAIMED = "claimed"  # a worker is sending it (a claim past its lease was left by a dead worker)
+    SENT = "sent"
+    FAILED = "failed"  # the last try failed; the next try takes it over

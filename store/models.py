@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from store.enums import AttachmentKind, MessageStatus, ReplyKind, ReplyStatus, Stage
+from store.enums import AttachmentKind, DigestStatus, MessageStatus, ReplyKind, ReplyStatus, Stage
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,12 +70,12 @@ class CleanJSON(TypeDecorator[Any]):
         return _clean(value)
 
 
-def _enum(cls: type[Any], name: str) -> Enum:
+def _enum(cls: type[Any], name: str, *, length: int = 32) -> Enum:
     return Enum(
         cls,
         name=name,
         native_enum=False,
-        length=32,
+        length=length,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
@@ -196,7 +196,7 @@ class DigestRun(Base):
     __tablename__ = "digests"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent
+    status: Mapped[DigestStatus] = mapped_column(_enum(DigestStatus, "digest_status", length=16))
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from notify.digest import Deadline, DigestView, MatrixRow, Progress, example_view
+from notify.digest_view import Deadline, DigestView, MatrixRow, Progress, example_view
 from notify.render import Renderer
 from report.sections import ADMIN_LIMIT, LINK_LIMIT, NEW_LIMIT, NOTE_LIMIT, SUBJECT_CHARS, WAITING_LIMIT
 

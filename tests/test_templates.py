@@ -2,45 +2,70 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from jinja2 import UndefinedError
 
-from notify.digest import example_view
+from campaign.notice import MailboxKind
+from campaign.settings import ReplySettings
+from ingest.answer import reply_context
+from ingest.chain import Decision
+from ingest.mail.links import LargeLink
+from ingest.rules import Problem
+from ingest.rules.content import FileView
+from notify.digest_view import example_view
 from notify.render import TEMPLATE_NAMES, Renderer
 from notify.safe import clean_header, display_name
+from store.enums import AttachmentKind, MessageStatus
+from store.models import Message
 
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
+
+
+def _reply(status: MessageStatus) -> dict[str, object]:
+    """A reply's template context as the pipeline builds it, from a message with hostile text."""
+    msg = Message(
+        mailbox="offline-activity",
+        subject=EVIL,
+        unit="西宁市总工会",
+        title=None,
+        received_at=dt.datetime(2020, 6, 1, 2, 0),
+    )
+    files = [
+        FileView(name=EVIL, kind=AttachmentKind.PHOTO, label="JPEG 图片", size=2048, valid=True),
+        FileView(name="a.exe", kind=AttachmentKind.OTHER, label="程序", size=10, valid=False, problems=("不是图片",)),
+    ]
+    decision = Decision(
+        status=status,
+        problems=(Problem(code="x", text=EVIL, fix="请改正"),) if status is MessageStatus.REJECTED else (),
+        notes=("note",),
+    )
+    link = LargeLink(url="https://mail.qq.com/x", filename="视频.mp4", size="128.03M", expires="2020年11月27日 21:59", provider="qq")
+    return reply_context(
+        msg=msg,
+        kind=MailboxKind.OFFLINE_ACTIVITY,
+        decision=decision,
+        files=files,
+        links=[link],
+        replies=ReplySettings(campaign="c"),
+    ).context()
+
+
 CONTEXTS: dict[str, dict[str, object]] = {
-    "acknowledgement": {
-        "subject": EVIL,
-        "subject_line": EVIL,
-        "collection": "线下活动汇总",
-        "received_at": "2020年06月01日 10:00",
-        "campaign": "c",
-        "contact": "省总工会网络和社会工作部",
-        "unit": "西宁市总工会",
-        "title": None,
-        "counted": [{"name": EVIL, "label": "JPEG 图片", "size": 2048, "container": None, "problems": []}],
-        "not_counted": [{"name": "a.exe", "why": "不是图片"}],
-        "links": [{"filename": "视频.mp4", "size": "128.03M", "expires": "2020年11月27日 21:59", "url": "u"}],
-        "notes": ["note"],
-    },
-    "rejection": {
-        "subject": EVIL,
-        "subject_line": EVIL,
-        "collection": "线下活动汇总",
-        "received_at": "2020年06月01日 10:00",
-        "campaign": "c",
-        "contact": "省总工会网络和社会工作部",
-        "problems": [{"text": EVIL, "fix": "请改正"}],
-        "files": [{"name": EVIL, "label": "文本", "size": 10, "container": None, "problems": ["坏"]}],
-        "convention": "单位+线下活动汇总",
-        "example": "西宁市总工会线下活动汇总",
-    },
+    "acknowledgement": _reply(MessageStatus.ACCEPTED),
+    "rejection": _reply(MessageStatus.REJECTED),
     "digest": example_view(text=EVIL).context(),
 }
+
+
+def test_reply_contexts_say_what_the_sender_sees() -> None:
+    ack = Renderer().render("acknowledgement", CONTEXTS["acknowledgement"]).text
+    assert "2020年06月01日 10:00" in ack  # Beijing time
+    assert "a.exe：不是图片" in ack and "视频.mp4（128.03M）" in ack
+    rejection = Renderer().render("rejection", CONTEXTS["rejection"]).text
+    assert "修改方法：请改正" in rejection and "单位+线下活动汇总" in rejection
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
