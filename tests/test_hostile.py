@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from conftest import write_offline_config
 
 from devservers import samples
-from ingest.mail.parse import ParseLimitExceeded, ParseLimits, parse_bytes, prescan
+from ingest.mail.parse import parse_bytes
+from ingest.mail.prescan import ParseLimitExceeded, ParseLimits, prescan
 from intake.app import App
 from intake.cli import cli
 from intake.config import load

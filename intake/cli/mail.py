@@ -1,0 +1,129 @@
+"""Commands that take mail in: `poll`, `run` (the service), `rerun` and `import`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from campaign.settings import ConfigError, MissingSecret
+from intake.app import App
+from intake.cli.base import EXIT_FAILED, Context, cli, fail, pass_ctx
+from store import queries
+from store.enums import MessageStatus
+
+
+def _print_poll(app: App, mailbox: str | None) -> int:
+    failed = 0
+    try:
+        reports = app.poll(mailbox)
+    except MissingSecret as exc:
+        fail(str(exc))
+    for r in reports:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())) or "nothing new"
+        click.echo(f"{r.mailbox}: fetched {r.fetched}: {counts}")
+        failed += r.statuses.get(MessageStatus.FAILED.value, 0)
+    sent = app.send_replies()
+    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    return failed
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll once, process, send pending replies and exit.")
+@click.option("--mailbox", help="Only this mailbox (its name in the configuration).")
+@pass_ctx
+def poll(ctx: Context, once: bool, mailbox: str | None) -> None:
+    """Fetch new messages (BODY.PEEK: they stay unread), judge them and send the replies."""
+    if not once:
+        fail("use `intake poll --once` for a single poll, or `intake run` for the service")
+    app = ctx.app()
+    if mailbox:
+        try:
+            app.settings.mailbox(mailbox)
+        except ConfigError as exc:
+            fail(str(exc))
+    if _print_poll(app, mailbox):
+        click.echo("some messages failed: see `intake messages --status failed`", err=True)
+
+
+@cli.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the service: polls every mailbox on its schedule, sends replies and the daily digest.
+
+    SIGTERM finishes the message in hand, then exits.
+    """
+    from intake.service import run as run_service
+
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    run_service(ctx.app())
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--failed", "all_failed", is_flag=True, help="Every message whose processing failed.")
+@pass_ctx
+def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
+    """Judge messages again from their stored raw bytes (like Mailman's unshunt).
+
+    A verdict that was already answered is never answered twice.
+    """
+    app = ctx.app()
+    targets = list(ids) + (app.failed_ids() if all_failed else [])
+    if not targets:
+        fail("name message ids or use --failed")
+    with app.sessions() as session:
+        known = {m.id for m in queries.messages(session, ids=targets)}
+    missing = [i for i in targets if i not in known]
+    if missing:
+        fail(f"no message with id {', '.join(map(str, missing))}")
+    results = app.rerun(targets)
+    for msg_id, status in results.items():
+        click.echo(f"{msg_id}: {status.value}")
+    sent = app.send_replies()
+    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    if any(s is MessageStatus.FAILED for s in results.values()):
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command("import")
+@click.option("--mailbox", required=True, help="The mailbox the files count as arriving in.")
+@click.option("--no-send", is_flag=True, help="Do not send the replies now (they stay pending).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) -> None:
+    """Process .eml files as if they had arrived in MAILBOX (the fallback when IMAP is down)."""
+    app = ctx.app()
+    try:
+        app.settings.mailbox(mailbox)
+    except ConfigError as exc:
+        fail(str(exc))
+    counts: dict[str, int] = {}
+    with (
+        click.progressbar(files, label="importing", file=sys.stderr, show_pos=True)
+        if len(files) > 20
+        else _plain(files) as items
+    ):
+        for path in items:
+            msg_id, status = app.import_file(mailbox=mailbox, path=path)
+            key = status.value if status else "already imported"
+            counts[key] = counts.get(key, 0) + 1
+            if len(files) <= 20:
+                click.echo(f"{path}: {key}{f' (id {msg_id})' if msg_id else ''}")
+    click.echo("imported: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if not no_send:
+        sent = app.send_replies()
+        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+
+
+class _plain:
+    def __init__(self, items: tuple[Path, ...]) -> None:
+        self.items = items
+
+    def __enter__(self) -> tuple[Path, ...]:
+        return self.items
+
+    def __exit__(self, *exc: object) -> None:
+        return None
