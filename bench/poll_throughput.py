@@ -79,8 +79,10 @@ def main() -> int:
         upgrade(engine)
         engine.dispose()
         units = ["西宁市总工会", "海南州总工会", "黄南州总工会", "青海省建设工会"]
-        raws = [samples.offline_report(unit=units[i % 4], sender=f"u{i}@163.com", photos=args.photos)
-                for i in range(args.messages)]
+        raws = [
+            samples.offline_report(unit=units[i % 4], sender=f"u{i}@163.com", photos=args.photos)
+            for i in range(args.messages)
+        ]
         dovecot.append_many("bench", raws)
         size = sum(len(r) for r in raws)
         print(f"seeded {len(raws)} messages, {size / 1e6:.1f} MB")
@@ -100,8 +102,10 @@ def main() -> int:
         sent = app.send_replies()
         sending = time.perf_counter() - start
         app.engine.dispose()
-        print(f"poll: {report.fetched} messages in {polled:.2f} s = {report.fetched / polled:.0f} msg/s; "
-              f"verdicts {report.statuses}")
+        print(
+            f"poll: {report.fetched} messages in {polled:.2f} s = {report.fetched / polled:.0f} msg/s; "
+            f"verdicts {report.statuses}"
+        )
         print(f"replies: {sent.sent} sent in {sending:.2f} s = {sent.sent / max(sending, 1e-9):.0f} msg/s")
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
+import unicodedata
 import zoneinfo
 from typing import NamedTuple
 
@@ -130,3 +132,11 @@ def local(ts: dt.datetime) -> dt.datetime:
 def today(now: dt.datetime | None = None) -> dt.date:
     """The campaign's date now (Beijing time)."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ).date()
+
+
+NAME_NOISE = re.compile(r"[\s+＋·・\-_、,，.。:：;；\"'“”‘’()（）\[\]【】「」『』<>《》〈〉]+")
+
+
+def name_key(text: str) -> str:
+    """The form unit names and titles are compared in: NFKC, case folded, no spaces, brackets or joiners."""
+    return NAME_NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()

@@ -189,5 +189,3 @@ class Settings:
                 return box
         known = ", ".join(b.name for b in self.mailboxes)
         raise ConfigError(f"no mailbox named {name!r} in the configuration (known: {known})")
-
-

@@ -216,7 +216,9 @@ class Pipeline:
             msg.late = case.late
             self._record(msg, decision)
             if box.kind is MailboxKind.OFFLINE_ACTIVITY and decision.status is MessageStatus.ACCEPTED:
-                activities.record(session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject))
+                activities.record(
+                    session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject)
+                )
             self._write_reply(msg, box.kind, decision, files, links)
             return decision.status
 

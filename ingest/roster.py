@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import re
 import unicodedata
 from dataclasses import dataclass
 
+from campaign.notice import NAME_NOISE
+from campaign.notice import name_key as key
 from campaign.settings import Unit
-
-_NOISE = re.compile(r"[\s+＋·・\-_、,，.。:：;；\"'“”‘’()（）\[\]【】「」『』<>《》〈〉]+")
-
-
-def key(text: str) -> str:
-    """The form names are compared in: NFKC, no spaces, brackets or joiners."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +30,7 @@ class Roster:
         """The unit whose name or alias starts text (longest wins) and the rest of text."""
         best: tuple[int, Unit] | None = None
         norm = unicodedata.normalize("NFKC", text)
-        squeezed = _NOISE.sub("", norm)
+        squeezed = NAME_NOISE.sub("", norm)
         for label, unit in self._labels():
             if label and squeezed.lower().startswith(label) and (best is None or len(label) > best[0]):
                 best = (len(label), unit)
@@ -45,7 +39,7 @@ class Roster:
         # find where the label ends in the original (un-squeezed) text
         consumed = 0
         for i, ch in enumerate(norm):
-            if not _NOISE.fullmatch(ch):
+            if not NAME_NOISE.fullmatch(ch):
                 consumed += 1
             if consumed == best[0]:
                 return best[1], norm[i + 1 :]

@@ -1,4 +1,4 @@
-"""`python -m ingest` is the `intake` command."""
+"""`python -m intake` is the `intake` command."""
 
 from intake.cli import main
 

@@ -94,7 +94,13 @@ def claim(
         with sessions.begin() as session:
             session.add(
                 DigestRun(
-                    day=day, status=DigestStatus.CLAIMED, claimed_at=stamp, claimed_by=token, late=late, attempts=1, sent_to=[]
+                    day=day,
+                    status=DigestStatus.CLAIMED,
+                    claimed_at=stamp,
+                    claimed_by=token,
+                    late=late,
+                    attempts=1,
+                    sent_to=[],
                 )
             )
         return Claim(day=day, token=token, late=late, done=frozenset())
@@ -113,7 +119,11 @@ def claim(
                     ),
                 )
                 .values(
-                    status=DigestStatus.CLAIMED, claimed_at=stamp, claimed_by=token, late=late, attempts=DigestRun.attempts + 1
+                    status=DigestStatus.CLAIMED,
+                    claimed_at=stamp,
+                    claimed_by=token,
+                    late=late,
+                    attempts=DigestRun.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
             ),
@@ -177,7 +187,10 @@ def fail(sessions: sessionmaker[Session], *, held: Claim, error: str) -> None:
 def previous_sent(session: Session, *, day: dt.date) -> DigestRun | None:
     """The last digest sent for a date before day."""
     return session.scalar(
-        select(DigestRun).where(DigestRun.day < day, DigestRun.status == DigestStatus.SENT).order_by(DigestRun.day.desc()).limit(1)
+        select(DigestRun)
+        .where(DigestRun.day < day, DigestRun.status == DigestStatus.SENT)
+        .order_by(DigestRun.day.desc())
+        .limit(1)
     )
 
 
@@ -188,8 +201,6 @@ def any_digest(session: Session) -> bool:
 
 def state(session: Session, *, day: dt.date) -> DigestRun | None:
     return session.get(DigestRun, day)
-
-
 
 
 def send_once(

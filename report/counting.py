@@ -1,4 +1,4 @@
-"""How many offline activities an accepted report stands for: the rule, its reading, and admin corrections.
+"""How many offline activities an accepted report stands for: the rule, and each report's count with why."""
 
 The rule (documented in the README and in every digest):
 
@@ -118,5 +118,3 @@ def counts(session: Session, ids: Collection[int]) -> dict[int, Count]:
         )
         for msg_id, status, corrected, number, phrase, note in rows
     }
-
-

@@ -300,4 +300,3 @@ def summary_lines(outcome: nd.Outcome, *, day: dt.date, recipients: Sequence[str
     if outcome is nd.Outcome.ALREADY_SENT:
         return f"digest for {day} was already sent"
     return f"digest for {day} is being sent by another worker"
-

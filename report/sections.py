@@ -35,7 +35,6 @@ SHOWN_STATUSES = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.
 _EXPIRES = re.compile(r"(?:(\d{4})\s*[年\-/.])?\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 
 
-
 def date_text(d: dt.date, *, year: int | None = None) -> str:
     return f"{d.month}月{d.day}日" if year in (None, d.year) else f"{d.year}年{d.month}月{d.day}日"
 
@@ -254,5 +253,3 @@ def mailbox_rows(app: Sources, campaign: Campaign) -> list[dv.MailboxRow]:
             )
         )
     return out
-
-

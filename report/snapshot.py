@@ -18,9 +18,9 @@ from campaign.notice import (
     KIND_SHORT,
     ORGANISERS,
     MailboxKind,
+    name_key,
 )
 from campaign.settings import Settings
-from ingest.roster import key
 from notify.safe import clean_text
 from report import counting
 from report.sources import Sources
@@ -268,7 +268,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         if item.status is MessageStatus.REJECTED:
             coll.rejected += 1
         if item.status is MessageStatus.ACCEPTED:
-            work = (item.kind, item.unit or item.sender, key(item.title or f"#{item.id}"))
+            work = (item.kind, item.unit or item.sender, name_key(item.title or f"#{item.id}"))
             if work in seen_works:
                 continue  # the same work (unit and title) sent again
             seen_works.add(work)
@@ -286,5 +286,3 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         given_up=tuple(given_up),
         states=states,
     )
-
-

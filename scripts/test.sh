@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the whole test suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, a throwaway
+# The static checks (scripts/lint.sh), then the whole test suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, a throwaway
 # database per run, made by tests/conftest.py from INTAKE_TEST_DB). Extra arguments go to pytest.
 # Exits non-zero if either run fails; the last line sums up both runs.
 set -uo pipefail
@@ -8,6 +8,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '[test] %s\n' "$*"; }
 
 bash scripts/setup.sh || exit 1
+
+say "static checks (scripts/lint.sh)"
+bash scripts/lint.sh
+lint_rc=$?
 
 PG_URL=${INTAKE_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test}
 RESULTS=var/test-results
@@ -91,6 +95,9 @@ for label, code in codes.items():
 print(f"total: {total[0]} passed, {total[1]} failed, {total[2]} skipped")
 PY
 
-if [ "$sqlite_rc" -ne 0 ] || [ "$pg_rc" -ne 0 ]; then
+if [ "$lint_rc" -ne 0 ]; then
+  say "static checks FAILED (see [lint] above)"
+fi
+if [ "$sqlite_rc" -ne 0 ] || [ "$pg_rc" -ne 0 ] || [ "$lint_rc" -ne 0 ]; then
   exit 1
 fi

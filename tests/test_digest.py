@@ -59,8 +59,9 @@ class Campaign:
 
 
 @pytest.fixture
-def campaign(settings_path: Path, dovecot: Dovecot, deliver: Callable[[bytes], int],
-             monkeypatch: pytest.MonkeyPatch) -> Campaign:
+def campaign(
+    settings_path: Path, dovecot: Dovecot, deliver: Callable[[bytes], int], monkeypatch: pytest.MonkeyPatch
+) -> Campaign:
     user, password = f"works-{uuid.uuid4().hex[:10]}", secrets.token_urlsafe(12)
     dovecot.add_user(user, password)
     monkeypatch.setenv("INTAKE_TEST_WORKS_PASSWORD", password)
@@ -119,19 +120,32 @@ def load_traffic(campaign: Campaign, app: App) -> None:
     """A realistic morning: good reports (one stating 3 activities, one with a large-attachment link), a report
     without photo, a wrong subject, an auto-reply, sender markup, and three works (one sent twice)."""
     campaign.reports(samples.offline_report(unit="西宁市总工会", photos=2, sender="xnzgh@163.com"))
-    campaign.reports(samples.offline_report(
-        unit="西宁市总工会", photos=1, sender="xnzgh@163.com", client="netease",
-        description="6月10日至12日，西宁市总工会共开展线下活动3场，参加职工260人，现报送活动图片。"))
+    campaign.reports(
+        samples.offline_report(
+            unit="西宁市总工会",
+            photos=1,
+            sender="xnzgh@163.com",
+            client="netease",
+            description="6月10日至12日，西宁市总工会共开展线下活动3场，参加职工260人，现报送活动图片。",
+        )
+    )
     campaign.reports(samples.offline_report(unit="海南州总工会", photos=1, sender="hnz@qq.com", client="qq"))
-    campaign.reports(samples.offline_report(
-        unit="青海省建设工会", photos=1, sender="js@126.com",
-        description=("6月8日青海省建设工会开展网络安全进工地活动，活动视频较大，用超大附件发送。\n"
-                     f"活动视频.mp4 (128.03M, 2020年06月17日 21:59 到期)\n进入下载页面：{LINK}")))
+    campaign.reports(
+        samples.offline_report(
+            unit="青海省建设工会",
+            photos=1,
+            sender="js@126.com",
+            description=(
+                "6月8日青海省建设工会开展网络安全进工地活动，活动视频较大，用超大附件发送。\n"
+                f"活动视频.mp4 (128.03M, 2020年06月17日 21:59 到期)\n进入下载页面：{LINK}"
+            ),
+        )
+    )
     campaign.reports(samples.no_photo(unit="黄南州总工会", sender="hn@126.com"))
     campaign.reports(samples.wrong_subject(subject="活动照片", sender="someone@163.com"))
     campaign.reports(samples.auto_reply())
     campaign.reports(evil_report())
-    campaign.works(work(unit="西宁市总工会", title="西宁职工之家", sender="xnzgh@163.com", filename="A&B \"平台\".jpg"))
+    campaign.works(work(unit="西宁市总工会", title="西宁职工之家", sender="xnzgh@163.com", filename='A&B "平台".jpg'))
     campaign.works(work(unit="海南州总工会", title="海南职工服务平台", sender="hnz@qq.com"))
     campaign.works(work(unit="西宁市总工会", title="西宁职工之家", sender="xnzgh@163.com"))  # the same work again
     app.poll()
@@ -152,11 +166,29 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 def db_unit(app: App, unit: str) -> tuple[int, int]:
     """(accepted reports, counted photos) of a unit, straight from the tables."""
     with app.sessions() as session:
-        reports = session.scalar(select(func.count()).select_from(Message).where(
-            Message.mailbox == "reports", Message.unit == unit, Message.status == MessageStatus.ACCEPTED)) or 0
-        photos = session.scalar(select(func.count()).select_from(Attachment).join(Message).where(
-            Message.mailbox == "reports", Message.unit == unit, Message.status == MessageStatus.ACCEPTED,
-            Attachment.kind == AttachmentKind.PHOTO, Attachment.counted.is_(True))) or 0
+        reports = (
+            session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.mailbox == "reports", Message.unit == unit, Message.status == MessageStatus.ACCEPTED)
+            )
+            or 0
+        )
+        photos = (
+            session.scalar(
+                select(func.count())
+                .select_from(Attachment)
+                .join(Message)
+                .where(
+                    Message.mailbox == "reports",
+                    Message.unit == unit,
+                    Message.status == MessageStatus.ACCEPTED,
+                    Attachment.kind == AttachmentKind.PHOTO,
+                    Attachment.counted.is_(True),
+                )
+            )
+            or 0
+        )
     return reports, photos
 
 
@@ -234,8 +266,9 @@ def test_sent_once_per_date_with_two_workers_and_a_restart(campaign: Campaign, s
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.ALREADY_SENT]) or \
-        sorted(outcomes) == sorted([Outcome.SENT, Outcome.IN_PROGRESS])
+    assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.ALREADY_SENT]) or sorted(outcomes) == sorted(
+        [Outcome.SENT, Outcome.IN_PROGRESS]
+    )
     first.engine.dispose()
     second.engine.dispose()
     # a restart: the catch-up and a manual send find it sent
@@ -255,8 +288,7 @@ def test_sent_once_per_date_with_two_workers_and_a_restart(campaign: Campaign, s
     assert len({c.message()["Message-ID"] for c in sent}) == 1
 
 
-def test_a_day_missed_while_down_is_sent_at_start_up_marked_late(campaign: Campaign, app: App,
-                                                                   smtp: SmtpSink) -> None:
+def test_a_day_missed_while_down_is_sent_at_start_up_marked_late(campaign: Campaign, app: App, smtp: SmtpSink) -> None:
     load_traffic(campaign, app)
     # a fresh installation has nothing to catch up: the first digest comes at its time
     assert catch_up(app, now=at(DAY, 10)) is None
@@ -289,13 +321,14 @@ def test_a_day_missed_while_down_is_sent_at_start_up_marked_late(campaign: Campa
     restarted.engine.dispose()
 
 
-def test_a_failed_try_and_a_dead_workers_claim_are_taken_over(campaign: Campaign, app: App,
-                                                               smtp: SmtpSink) -> None:
+def test_a_failed_try_and_a_dead_workers_claim_are_taken_over(campaign: Campaign, app: App, smtp: SmtpSink) -> None:
     load_traffic(campaign, app)
     smtp.clear()
     down = campaign.config.with_name("smtp-down.toml")
-    down.write_text(re.sub(r"(\[smtp\]\nhost = \"[^\"]+\"\nport = )\d+", r"\g<1>1",
-                           campaign.config.read_text(encoding="utf-8")), encoding="utf-8")
+    down.write_text(
+        re.sub(r"(\[smtp\]\nhost = \"[^\"]+\"\nport = )\d+", r"\g<1>1", campaign.config.read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
     broken = App.build(load(down))
     with pytest.raises(OSError):
         send_digest(broken, day=DAY, now=at(DAY, 7, 30))
@@ -310,8 +343,16 @@ def test_a_failed_try_and_a_dead_workers_claim_are_taken_over(campaign: Campaign
     other = DAY + dt.timedelta(days=1)
     claimed = at(other, 7, 30).astimezone(dt.UTC).replace(tzinfo=None)
     with app.sessions.begin() as session:
-        session.add(DigestRun(day=other, status="claimed", claimed_by="dead:1:x", attempts=1,
-                              sent_to=["wxb@example.org"], claimed_at=claimed))
+        session.add(
+            DigestRun(
+                day=other,
+                status="claimed",
+                claimed_by="dead:1:x",
+                attempts=1,
+                sent_to=["wxb@example.org"],
+                claimed_at=claimed,
+            )
+        )
     assert send_digest(app, day=other, now=at(other, 7, 35)) is Outcome.IN_PROGRESS
     assert send_digest(app, day=other, now=at(other, 8, 40)) is Outcome.SENT
     sent = digests(smtp)
@@ -361,8 +402,12 @@ def test_failures_and_broken_mailboxes_need_an_admin(campaign: Campaign, app: Ap
     broken.engine.dispose()
     (override / "body.txt").unlink()
     # the works mailbox's server refuses the login from now on
-    campaign.config.write_text(campaign.config.read_text(encoding="utf-8").replace(
-        'password_env = "INTAKE_TEST_WORKS_PASSWORD"', 'password_env = "INTAKE_TEST_WRONG_PASSWORD"'), encoding="utf-8")
+    campaign.config.write_text(
+        campaign.config.read_text(encoding="utf-8").replace(
+            'password_env = "INTAKE_TEST_WORKS_PASSWORD"', 'password_env = "INTAKE_TEST_WRONG_PASSWORD"'
+        ),
+        encoding="utf-8",
+    )
     fixed = campaign.app()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("INTAKE_TEST_WRONG_PASSWORD", "wrong")
@@ -381,7 +426,8 @@ def test_failures_and_broken_mailboxes_need_an_admin(campaign: Campaign, app: Ap
 def test_digest_templates_are_overridable(campaign: Campaign, app: App, tmp_path: Path, smtp: SmtpSink) -> None:
     (tmp_path / "templates" / "digest").mkdir(parents=True)
     (tmp_path / "templates" / "digest" / "subject.txt").write_text(
-        "【网信工作】{{ day }} 线下活动 {{ unit_total.done }} 场", encoding="utf-8")
+        "【网信工作】{{ day }} 线下活动 {{ unit_total.done }} 场", encoding="utf-8"
+    )
     text = campaign.config.read_text(encoding="utf-8")
     campaign.config.write_text(text + '\n[replies]\ntemplates_dir = "templates"\n', encoding="utf-8")
     custom = campaign.app()
@@ -395,8 +441,10 @@ def test_digest_templates_are_overridable(campaign: Campaign, app: App, tmp_path
 def test_preview_writes_eml_html_and_text(campaign: Campaign, app: App, tmp_path: Path) -> None:
     load_traffic(campaign, app)
     for name in ("digest.eml", "digest.html", "digest.txt"):
-        result = CliRunner().invoke(cli, ["--config", str(campaign.config), "digest", "--preview",
-                                          str(tmp_path / name), "--date", DAY.isoformat()])
+        result = CliRunner().invoke(
+            cli,
+            ["--config", str(campaign.config), "digest", "--preview", str(tmp_path / name), "--date", DAY.isoformat()],
+        )
         assert result.exit_code == 0, result.output
     assert b"Auto-Submitted: auto-generated" in (tmp_path / "digest.eml").read_bytes()
     assert (tmp_path / "digest.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

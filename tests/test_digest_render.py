@@ -37,11 +37,27 @@ def chromium() -> str:
 def screenshot(html: Path, png: Path, *, profile: Path, height: int = HEIGHT) -> None:
     """Render a local HTML file with nothing else going on (no network, no extensions, a fresh profile)."""
     subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--hide-scrollbars", "--force-device-scale-factor=1",
-         f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={WIDTH},{height}", html.as_uri()],
-        check=True, capture_output=True, timeout=180,
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={WIDTH},{height}",
+            html.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
 
 
@@ -52,10 +68,10 @@ def close(pixel: tuple[int, int, int], colour: tuple[int, int, int], tolerance: 
 def full_roster(campaign: Campaign) -> None:
     """Use the example configuration's roster: the 12 units of Annex 1 (65 activities) and the others."""
     example = (Path(__file__).resolve().parents[1] / "config.example.toml").read_text(encoding="utf-8")
-    roster = example[example.index("[[units]]"):]
+    roster = example[example.index("[[units]]") :]
     text = campaign.config.read_text(encoding="utf-8")
     head, _, rest = text.partition("[[units]]")
-    works = rest[rest.index("\n[[mailboxes]]"):]
+    works = rest[rest.index("\n[[mailboxes]]") :]
     campaign.config.write_text(head + roster + works, encoding="utf-8")
 
 
@@ -63,10 +79,23 @@ def more_traffic(campaign: Campaign) -> None:
     """The rest of a week: more units report, one reaches its quota, a unit without a quota reports."""
     report = samples.offline_report
     campaign.reports(report(unit="省能源化工机冶工会", sender="nyhg@163.com", client="outlook"))
-    campaign.reports(report(unit="省能源化工机冶工会", sender="nyhg@163.com", photos=3,
-                            description="6月13日，我会在三个基层单位开展线下活动2场，参加职工150人。"))
-    campaign.reports(report(unit="中国铁路青藏集团有限公司工会", sender="qzjt@qq.com", client="qq", photos=4,
-                            description="6月以来共开展“好网民”进站区线下活动5场，覆盖职工600余人。"))
+    campaign.reports(
+        report(
+            unit="省能源化工机冶工会",
+            sender="nyhg@163.com",
+            photos=3,
+            description="6月13日，我会在三个基层单位开展线下活动2场，参加职工150人。",
+        )
+    )
+    campaign.reports(
+        report(
+            unit="中国铁路青藏集团有限公司工会",
+            sender="qzjt@qq.com",
+            client="qq",
+            photos=4,
+            description="6月以来共开展“好网民”进站区线下活动5场，覆盖职工600余人。",
+        )
+    )
     campaign.reports(report(unit="国网青海省电力公司工会", sender="gwqh@126.com", client="netease"))
     campaign.reports(report(unit="中国电信青海省分公司工会", sender="dx@189.cn", photos=2))
     campaign.reports(report(unit="海东市总工会", sender="hdzgh@163.com"))

@@ -19,15 +19,25 @@ def worst_case() -> DigestView:
     who = "中国水利水电第四工程有限公司工会"
     subject = "西宁市总工会线下活动汇总（6月第二批，补发照片）" * 3  # the digest cuts subjects at SUBJECT_CHARS
     reason = "照片“微信图片_20200612083015.jpg”尺寸 800×600，要求长边至少 1920 像素，请换原图"  # 60
-    unit, coll, wait, admin, link, box = (view.units[0], view.collections[0], view.waiting[0], view.admin[0],
-                                          view.links[0], view.mailboxes[0])
+    unit, coll, wait, admin, link, box = (
+        view.units[0],
+        view.collections[0],
+        view.waiting[0],
+        view.admin[0],
+        view.links[0],
+        view.mailboxes[0],
+    )
     subject = subject[: SUBJECT_CHARS - 1] + "…"
     new = dataclasses.replace(view.new_items[0], who=who, subject=subject, detail=reason)
     return dataclasses.replace(
         view,
-        units=(dataclasses.replace(unit, name=who),) * 12, other_units=view.other_units * 5, collections=(coll,) * 7,
-        matrix_header=("微视频",) * 7, matrix=(MatrixRow(unit=who, cells=(1,) * 7, total=7),) * 17,
-        new_items=(new,) * NEW_LIMIT, todo=view.todo * 7,
+        units=(dataclasses.replace(unit, name=who),) * 12,
+        other_units=view.other_units * 5,
+        collections=(coll,) * 7,
+        matrix_header=("微视频",) * 7,
+        matrix=(MatrixRow(unit=who, cells=(1,) * 7, total=7),) * 17,
+        new_items=(new,) * NEW_LIMIT,
+        todo=view.todo * 7,
         waiting=(dataclasses.replace(wait, who=who, subject=subject, reasons=(reason, reason, "等共 3 个问题")),)
         * WAITING_LIMIT,
         admin=(dataclasses.replace(admin, subject=subject, detail=reason),) * ADMIN_LIMIT,
@@ -59,5 +69,8 @@ def test_progress_and_deadlines() -> None:
     assert (Progress(done=12, target=10).percent, Progress(done=12, target=10).reached) == (100, True)
     assert Progress(done=1, target=None).percent == 0
     assert Progress(done=2, target=6).text_bar == "■■■□□□□□□□"
-    assert [Deadline(date="8月20日", what="", days_left=d).state for d in (3, 0, -2)] == \
-        ["还有 3 天", "今天截止", "已过 2 天"]
+    assert [Deadline(date="8月20日", what="", days_left=d).state for d in (3, 0, -2)] == [
+        "还有 3 天",
+        "今天截止",
+        "已过 2 天",
+    ]

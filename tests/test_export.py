@@ -36,13 +36,15 @@ def test_export_matches_the_database_in_annex_order(campaign: Campaign, app: App
     campaign.reports(samples.wrong_subject(subject=FORMULA, sender="prize@example.com"))
     app.poll()
     out = tmp_path / "汇总表.xlsx"
-    result = CliRunner().invoke(cli, ["--config", str(campaign.config), "export", "--xlsx", str(out)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["--config", str(campaign.config), "export", "--xlsx", str(out)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     with app.sessions() as session:
         submissions = list(session.scalars(select(Message).where(Message.status != MessageStatus.IGNORED)))
-        files = session.scalar(select(func.count()).select_from(Attachment).join(Message)
-                               .where(Message.status != MessageStatus.IGNORED))
+        files = session.scalar(
+            select(func.count()).select_from(Attachment).join(Message).where(Message.status != MessageStatus.IGNORED)
+        )
     assert f"{len(submissions)} submissions, {files} files" in result.output
 
     # a well-formed package whose cells hold no formula at all
@@ -56,8 +58,16 @@ def test_export_matches_the_database_in_annex_order(campaign: Campaign, app: App
     assert wb.sheetnames == ["单位汇总", "征集汇总", "报送明细", "文件明细", "说明"]
 
     units = wb["单位汇总"]
-    assert [c.value for c in units[2]][:8] == ["序号", "单位", "线下活动任务（场）", "已开展（场）", "完成率",
-                                               "通过的报告（份）", "照片（张）", "最近报送"]
+    assert [c.value for c in units[2]][:8] == [
+        "序号",
+        "单位",
+        "线下活动任务（场）",
+        "已开展（场）",
+        "完成率",
+        "通过的报告（份）",
+        "照片（张）",
+        "最近报送",
+    ]
     table = rows(units)
     assert [r[1] for r in table] == [*ANNEX, "合计", "海东市总工会（附件1未分配任务）"]
     activities = {"西宁市总工会": 4, "海南州总工会": 1, "黄南州总工会": 0, "青海省建设工会": 1}
@@ -97,12 +107,16 @@ def test_export_matches_the_database_in_annex_order(campaign: Campaign, app: App
 
 def test_export_of_an_empty_campaign(campaign: Campaign, tmp_path: Path) -> None:
     out = tmp_path / "empty.xlsx"
-    result = CliRunner().invoke(cli, ["--config", str(campaign.config), "export", "--xlsx", str(out)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["--config", str(campaign.config), "export", "--xlsx", str(out)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
     assert [r[1] for r in rows(wb["单位汇总"])][:5] == [*ANNEX, "合计"]
     assert rows(wb["报送明细"]) == []
-    result = CliRunner().invoke(cli, ["--config", str(campaign.config), "export", "--xlsx",
-                                      str(tmp_path / "missing" / "dir" / "x.xlsx")], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(campaign.config), "export", "--xlsx", str(tmp_path / "missing" / "dir" / "x.xlsx")],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0  # folders are made

@@ -64,8 +64,9 @@ def test_oversize_message_is_not_downloaded_and_sender_told_once(
 
 
 @pytest.mark.parametrize("security", ["ssl", "starttls"])
-def test_tls_connections_verify_the_server(settings_path: object, dovecot: Dovecot, deliver: Callable[[bytes], int],
-                                           security: str) -> None:
+def test_tls_connections_verify_the_server(
+    settings_path: object, dovecot: Dovecot, deliver: Callable[[bytes], int], security: str
+) -> None:
     from pathlib import Path
 
     from intake.config import load

@@ -42,7 +42,9 @@ def _reply(status: MessageStatus) -> dict[str, object]:
         problems=(Problem(code="x", text=EVIL, fix="请改正"),) if status is MessageStatus.REJECTED else (),
         notes=("note",),
     )
-    link = LargeLink(url="https://mail.qq.com/x", filename="视频.mp4", size="128.03M", expires="2020年11月27日 21:59", provider="qq")
+    link = LargeLink(
+        url="https://mail.qq.com/x", filename="视频.mp4", size="128.03M", expires="2020年11月27日 21:59", provider="qq"
+    )
     return reply_context(
         msg=msg,
         kind=MailboxKind.OFFLINE_ACTIVITY,

@@ -316,7 +316,6 @@ def _decode_chain(data: bytes, declared: str | None) -> tuple[str, str | None]:
     return data.decode("latin-1"), "decoded as latin-1"
 
 
-
 def decode_text(payload: bytes, charset: str | None) -> str:
     """Decode body text: the declared charset (GB as gb18030), else UTF-8, GB18030, latin-1.
 

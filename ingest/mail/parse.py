@@ -27,7 +27,15 @@ from email.policy import compat32
 from ingest.mail.decode import attachment_filename, decode_header, decode_text
 from ingest.mail.prescan import ParseLimitExceeded, ParseLimits, prescan
 
-__all__ = ["ParseLimitExceeded", "ParseLimits", "ParsedMail", "Part", "parse_address", "parse_bytes", "parse_headers_only"]
+__all__ = [
+    "ParseLimitExceeded",
+    "ParseLimits",
+    "ParsedMail",
+    "Part",
+    "parse_address",
+    "parse_bytes",
+    "parse_headers_only",
+]
 
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 MAX_TEXT_CHARS = 200_000
@@ -37,6 +45,8 @@ MAX_ADDRESS_CHARS = 4_000  # of a From header, before it is parsed (the stdlib r
 HEADERS_ONLY_BYTES = 256 * 1024  # what parse_headers_only reads of a refused message
 
 BROKEN_BASE64 = "附件的 base64 编码有错误（含有不该有的字符或长度不对），收到的文件可能不完整"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Part:
     """One leaf part that is a file (attachment or inline image)."""

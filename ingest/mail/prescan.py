@@ -29,7 +29,6 @@ class ParseLimits:
     max_seconds: float = 30.0  # wall-clock budget for parsing and walking one message
 
 
-
 # A header line as the stdlib's feedparser sees one: a field name and a colon, or a continuation.
 _HEADER_LINE = re.compile(rb"(?:From |[\041-\071\073-\176]*:|[\t ])")  # feedparser's headerRE
 # Written out in both cases and anchored on "\n" (the start is matched separately): much faster
@@ -172,5 +171,3 @@ def _replay_depth(events: list[tuple[int, str, bytes]], limits: ParseLimits) -> 
         if deepest > limits.max_depth:
             raise ParseLimitExceeded(f"邮件结构嵌套超过 {limits.max_depth} 层")
     return deepest
-
-

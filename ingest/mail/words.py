@@ -177,6 +177,3 @@ def decode_header(raw: str | bytes) -> Decoded:
         defects.add(f"internal error while decoding: {type(exc).__name__}")
         text = _to_bytes(raw).decode("utf-8", "replace")
     return Decoded(_no_newlines(text), defects.as_tuple())
-
-
-

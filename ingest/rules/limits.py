@@ -21,7 +21,10 @@ def unreadable(case: Case) -> Finding:
         problems.append(
             Problem(
                 code="too-large",
-                text=f"邮件大小 {case.raw_size / MB:.1f} MB，超过本邮箱的上限 {case.max_message_bytes / MB:.0f} MB，未能接收",
+                text=(
+                    f"邮件大小 {case.raw_size / MB:.1f} MB，"
+                    f"超过本邮箱的上限 {case.max_message_bytes / MB:.0f} MB，未能接收"
+                ),
                 fix="请压缩文件，或改用 QQ 邮箱/网易邮箱的“超大附件”发送下载链接。",
             )
         )

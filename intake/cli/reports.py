@@ -84,7 +84,9 @@ def count(ctx: Context, message_id: int, activities: int | None, automatic: bool
     try:
         reading.read_again(sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes, message_id=message_id)
         if activities is not None or automatic:
-            reading.correct(sessions=app.sessions, report_mailboxes=boxes, message_id=message_id, activities=activities, note=note)
+            reading.correct(
+                sessions=app.sessions, report_mailboxes=boxes, message_id=message_id, activities=activities, note=note
+            )
         with app.sessions() as session:
             msg = session.get(Message, message_id)
             assert msg is not None  # read_again checked it
