@@ -1,4 +1,4 @@
-"""How many offline activities an accepted report stands for: the rule, and each report's count with why."""
+"""How many offline activities an accepted report stands for: the rule, and each report's count with why.
 
 The rule (documented in the README and in every digest):
 

@@ -19,7 +19,7 @@ from devservers import samples
 from intake.app import App
 from intake.cli import cli
 from store.enums import MessageStatus
-from store.models import Attachment, Message
+from store.models import ActivityCount, Attachment, Message
 
 pytestmark = pytest.mark.servers
 
@@ -120,3 +120,36 @@ def test_export_of_an_empty_campaign(campaign: Campaign, tmp_path: Path) -> None
         catch_exceptions=False,
     )
     assert result.exit_code == 0  # folders are made
+
+
+def _every_row(app: App) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in key order: what a read must leave exactly as it was."""
+    with app.sessions() as session:
+        return {
+            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in Message.metadata.sorted_tables
+        }
+
+
+def test_reports_are_counted_when_judged_and_reading_writes_nothing(
+    campaign: Campaign, app: App, tmp_path: Path
+) -> None:
+    # Given a morning's mail, judged
+    load_traffic(campaign, app)
+    with app.sessions() as session:
+        stated = session.execute(
+            select(ActivityCount.stated, ActivityCount.phrase).join(Message).where(Message.unit == "西宁市总工会")
+        ).all()
+    # Then each accepted report's count was read when it was judged, before any digest or export
+    assert sorted((tuple(r) for r in stated), key=str) == [(3, "西宁市总工会共开展线下活动3场"), (None, None)]
+    before = _every_row(app)
+
+    # When the hosts preview the digest and export the summary table
+    preview = tmp_path / "digest.html"
+    for args in (["digest", "--preview", str(preview)], ["export", "--xlsx", str(tmp_path / "t.xlsx")]):
+        result = CliRunner().invoke(cli, ["--config", str(campaign.config), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    # Then the database is exactly as it was
+    assert _every_row(app) == before
+    assert "共开展线下活动3场" in preview.read_text(encoding="utf-8")
