@@ -49,7 +49,7 @@ def reply_context(
         "subject": clean_text(subject, max_chars=150) or "（无标题）",
         "subject_line": clean_text(normalise_subject(subject), max_chars=150) or "（无标题）",
         "collection": KIND_NAMES[kind],
-        "received_at": f"{local(msg.received_at):%Y年%m月%d日 %H:%M}",
+        "received_at": f"{local(msg.arrived_at):%Y年%m月%d日 %H:%M}",  # when the provider received it
         "campaign": replies.campaign,
         "contact": replies.contact,
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,8 +26,10 @@ from campaign.settings import Settings
 from ingest import activities
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
+from ingest.identity import identity
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
+from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
 from ingest.roster import Roster
@@ -39,7 +42,7 @@ from notify.replies import new_reply
 from notify.safe import display_name
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
-from store.models import Attachment, Message, utcnow
+from store.models import Attachment, Message, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +101,23 @@ class Pipeline:
     # -- storing -------------------------------------------------------------------------------
 
     def store_raw(
-        self, *, mailbox: str, uidvalidity: int, uid: int, raw: bytes, size: int | None = None, oversize: bool = False
+        self,
+        *,
+        mailbox: str,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        size: int | None = None,
+        oversize: bool = False,
+        internaldate: dt.datetime | None = None,
+        arrival: Arrival | None = None,
     ) -> int | None:
-        """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known."""
+        """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known.
+
+        The arrival time is the server's INTERNALDATE, or what an import read from the file; the
+        time stored (received_at) is kept apart from it."""
         sha = self.blobs.put_bytes(raw)
+        arrived = arrival or from_internaldate(internaldate, now=dt.datetime.now(dt.UTC))
         try:
             with self.sessions.begin() as session:
                 known = session.scalar(
@@ -124,6 +140,8 @@ class Pipeline:
                     large_attachment_links=[],
                     attempts=0,
                     late=False,
+                    arrived_at=arrived.at,
+                    arrival_source=arrived.source,
                 )
                 session.add(row)
                 session.flush()
@@ -176,6 +194,9 @@ class Pipeline:
                 mail = parse_headers_only(raw)
                 parse_error = exc
             self._describe(msg, mail)
+            original = self._claim(session, msg, box.address, mail, raw)
+            if original is not None:  # a second delivery: recorded, never judged or answered again
+                return self._record_duplicate(msg, original)
 
         with stage(Stage.CLASSIFY):
             ignored = screen(mail)
@@ -202,7 +223,7 @@ class Pipeline:
                 units=self.settings.units,
                 authserv_id=box.authserv_id,
                 deadline=box.deadline,
-                arrived=msg.received_at.replace(tzinfo=dt.UTC),
+                arrived=msg.arrived_at.replace(tzinfo=dt.UTC),
                 raw_size=msg.raw_size,
                 max_message_bytes=box.max_message_bytes,
                 oversize=msg.oversize,
@@ -239,18 +260,50 @@ class Pipeline:
         msg.decided_at = utcnow()
         return decision.status
 
-    def _is_duplicate(self, session: Session, unit: str | None, sha256: str, msg_id: int) -> bool:
-        if unit is None:
+    def _claim(self, session: Session, msg: Message, address: str, mail: ParsedMail, raw: bytes) -> int | None:
+        """Hold this message's identity; the id of the message that already holds it, else None.
+
+        The identity is a primary key: of two workers judging two copies at once, the second waits
+        for the first's transaction and then finds its row (INSERT … ON CONFLICT DO NOTHING)."""
+        if msg.duplicate_of is not None:
+            return msg.duplicate_of
+        key = identity(address=address, message_id=mail.message_id, sender=mail.sender, raw=raw)
+        values = {"identity": key, "message_id": msg.id, "created_at": utcnow()}
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            session.execute(postgresql.insert(Submission).values(**values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            session.execute(sqlite.insert(Submission).values(**values).on_conflict_do_nothing())
+        elif session.get(Submission, key) is None:
+            session.add(Submission(**values))
+            session.flush()
+        owner = session.scalar(select(Submission.message_id).where(Submission.identity == key))
+        return owner if owner is not None and owner != msg.id else None
+
+    def _record_duplicate(self, msg: Message, original: int) -> MessageStatus:
+        msg.duplicate_of = original
+        msg.status = MessageStatus.DUPLICATE
+        msg.reasons = [f"重复投递：与第 {original} 号邮件是同一封邮件（Message-ID 与发件人相同），不再判定，也不再回复"]
+        msg.notes = []
+        msg.decided_at = utcnow()
+        return MessageStatus.DUPLICATE
+
+    def _is_duplicate(self, session: Session, msg: Message, sha256: str) -> bool:
+        """Whether this file was already accepted from the same unit in a mailbox of the same kind."""
+        if msg.unit is None:
             return False
+        kind = self.settings.mailbox(msg.mailbox).kind
+        same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
         found = session.scalar(
             select(Attachment.id)
             .join(Message)
             .where(
                 Attachment.sha256 == sha256,
                 Attachment.counted.is_(True),
-                Message.unit == unit,
+                Message.unit == msg.unit,
+                Message.mailbox.in_(same_kind),
                 Message.status == MessageStatus.ACCEPTED,
-                Message.id != msg_id,
+                Message.id != msg.id,
             )
             .limit(1)
         )
@@ -270,7 +323,7 @@ class Pipeline:
         inline: bool,
         container: str | None,
     ) -> FileView:
-        duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg.unit, sha, msg.id)
+        duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg, sha)
         counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems
         msg.attachments.append(
             Attachment(

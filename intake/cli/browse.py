@@ -42,6 +42,9 @@ def message_json(m: Message) -> dict[str, Any]:
         "attempts": m.attempts,
         "failure_stage": m.failure_stage.value if m.failure_stage else None,
         "received_at": m.received_at.isoformat() + "Z",
+        "arrived_at": m.arrived_at.isoformat() + "Z",
+        "arrival_source": m.arrival_source.value,
+        "duplicate_of": m.duplicate_of,
         "attachments": [
             {
                 "filename": a.filename,
@@ -82,6 +85,8 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
         for m in rows:
             files = sum(1 for a in m.attachments if a.counted)
             reply = f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
+            if m.duplicate_of is not None:
+                reply = f"- (duplicate of {m.duplicate_of})"
             click.echo(
                 f"{m.id:>5}  {m.status.value:<8}  {m.mailbox:<16}  {clean_text(m.sender or '-', max_chars=30):<30}  "
                 f"{clean_text(m.unit or '-', max_chars=20):<20} files {files:<3} reply {reply:<24} "
@@ -115,6 +120,9 @@ def show(ctx: Context, message_id: int) -> None:
             "unit",
             "title",
             "received_at",
+            "arrived_at",
+            "arrival_source",
+            "duplicate_of",
             "attempts",
             "failure_stage",
             "late",
