@@ -31,7 +31,8 @@ from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits
 from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
-from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
+from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, Part, parse_bytes, parse_headers_only
+from ingest.pictures import layout_cids, picture_note
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
@@ -45,6 +46,17 @@ from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
 from store.models import Attachment, Message, Submission, utcnow
 
 log = logging.getLogger(__name__)
+# a signature over the message, not a file the sender submitted: never listed, never counted
+SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc"})
+
+
+def _is_signature(part: Part) -> bool:
+    """An S/MIME or PGP signature part (by its type, or smime.p7s by name)."""
+    name = (part.filename or "").strip().lower()
+    return part.content_type.lower() in SIGNATURE_TYPES or name in SIGNATURE_NAMES
 
 
 class _Stage:
@@ -322,9 +334,10 @@ class Pipeline:
         facts: FileFacts,
         inline: bool,
         container: str | None,
+        note: str | None = None,
     ) -> FileView:
         duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg, sha)
-        counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems
+        counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems and not note
         msg.attachments.append(
             Attachment(
                 position=position,
@@ -341,6 +354,7 @@ class Pipeline:
                 counted=counted,
                 problems=list(facts.problems),
                 facts=_jsonable(facts),
+                note=note,
             )
         )
         return FileView(
@@ -357,14 +371,20 @@ class Pipeline:
             mime=facts.mime,
             media=facts.media,
             image=facts.image,
+            executable=facts.executable,
+            note=note,
         )
 
     def _extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
         views: list[FileView] = []
         position = 0
+        layout = layout_cids(mail.html)
+        min_side = self.settings.rules[self.settings.mailbox(msg.mailbox).kind].picture_min_long_side
         with self.blobs.tempdir() as tmp:
             work = Path(tmp)
             for part in mail.parts:
+                if _is_signature(part):
+                    continue
                 name = display_name(part.filename, fallback=f"附件{part.index + 1}")
                 path = work / f"part-{part.index:04d}"
                 path.write_bytes(part.payload)
@@ -384,6 +404,9 @@ class Pipeline:
                         facts=facts,
                         inline=part.inline,
                         container=None,
+                        note=picture_note(
+                            facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side
+                        ),
                     )
                 )
                 position += 1
@@ -402,6 +425,9 @@ class Pipeline:
                             facts=member.facts,
                             inline=False,
                             container=name,
+                            note=picture_note(
+                                member.facts.image, content_id=None, layout=layout, min_long_side=min_side
+                            ),
                         )
                     )
                     position += 1

@@ -164,6 +164,7 @@ class Attachment(Base):
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     problems: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(CleanJSON, default=dict)
+    note: Mapped[str | None] = mapped_column(CleanText)  # 0004: why a picture is no photo (a logo, 1×1)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 

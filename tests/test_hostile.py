@@ -420,11 +420,15 @@ def test_zip_bomb_end_to_end(intake: App, tmp_path: Path) -> None:
         tmp_path,
     )
     print(f"zip bomb judged in {time.monotonic() - started:.2f} s")
-    assert msg.status is MessageStatus.REJECTED
+    # the report has its photo and description: the bomb is an extra file, noted and never unpacked
+    assert msg.status is MessageStatus.ACCEPTED
     bomb_row = next(a for a in msg.attachments if a.display_name == "资料.zip")
     assert bomb_row.kind is AttachmentKind.ARCHIVE and bomb_row.problems and not bomb_row.valid
     assert all(a.size < 10_000_000 for a in msg.attachments)  # nothing of the 50 MB was kept
-    assert msg.replies[0].status is ReplyStatus.PENDING and bomb_row.problems[0] in msg.replies[0].body_text
+    assert msg.notes == [f"“资料.zip”未计入：{bomb_row.problems[0]}"]
+    reply = msg.replies[0]
+    assert reply.status is ReplyStatus.PENDING and reply.kind.value == "acknowledgement"
+    assert f"请留意：\n  - “资料.zip”未计入：{bomb_row.problems[0]}" in reply.body_text
 
 
 def test_pixel_bomb_end_to_end(intake: App, tmp_path: Path) -> None:

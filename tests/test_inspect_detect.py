@@ -26,7 +26,7 @@ def test_an_executable_named_like_a_photo_is_called_out(tmp_path: Path) -> None:
     assert facts.kind is AttachmentKind.OTHER
     assert facts.label == "可执行程序"
     assert facts.name_mismatch
-    assert facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序）",)
+    assert facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序），出于安全原因不予接收",)
 
 
 def test_a_windows_program_named_like_a_video_is_called_out(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_a_windows_program_named_like_a_video_is_called_out(tmp_path: Path) -> N
     facts = inspect_file(path, filename="视频.mp4", workdir=tmp_path / "work")
 
     assert facts.label == "可执行程序"
-    assert facts.problems == ("文件“视频.mp4”不是视频（实际为可执行程序）",)
+    assert facts.problems == ("文件“视频.mp4”不是视频（实际为可执行程序），出于安全原因不予接收",)
 
 
 def test_a_text_file_named_mp4_is_text(tmp_path: Path) -> None:

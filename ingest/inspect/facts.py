@@ -69,6 +69,7 @@ class FileFacts:
     problems: tuple[str, ...]
     name_mismatch: bool  # the extension says one kind, the bytes another
     is_description: bool  # a document usable as a description (docx, doc, pdf, txt, wps, odt, rtf)
+    executable: bool = False  # a program or script by its bytes (ELF, PE, Mach-O, #!), whatever its name
     image: ImageFacts | None = None
     media: MediaFacts | None = None
     members: tuple[Member, ...] = ()

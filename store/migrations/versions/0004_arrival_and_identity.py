@@ -1,4 +1,5 @@
-"""arrival time from the provider, and one submission per identity (later deliveries are duplicates)
+"""arrival time from the provider, one submission per identity (later deliveries are duplicates),
+and why a picture is no photo
 
 Revision ID: 0004
 Revises: 0002
@@ -41,6 +42,9 @@ def upgrade() -> None:
             batch_op.f("fk_messages_duplicate_of_messages"), "messages", ["duplicate_of"], ["id"], ondelete="SET NULL"
         )
 
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+
     op.create_table(
         "submissions",
         sa.Column("identity", sa.String(length=64), nullable=False),
@@ -56,6 +60,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("submissions")
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_column("note")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_messages_duplicate_of_messages"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_messages_duplicate_of"))
