@@ -14,24 +14,21 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
-from ingest import activities
+from ingest import activities, seen
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
-from ingest.identity import identity
 from ingest.inspect import inspect_file
-from ingest.inspect.facts import FileFacts, InspectLimits
+from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
 from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
-from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, Part, parse_bytes, parse_headers_only
+from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
 from ingest.pictures import layout_cids, picture_note
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
@@ -43,20 +40,9 @@ from notify.replies import new_reply
 from notify.safe import display_name
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
-from store.models import Attachment, Message, Submission, utcnow
+from store.models import Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
-# a signature over the message, not a file the sender submitted: never listed, never counted
-SIGNATURE_TYPES = frozenset(
-    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
-)
-SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc"})
-
-
-def _is_signature(part: Part) -> bool:
-    """An S/MIME or PGP signature part (by its type, or smime.p7s by name)."""
-    name = (part.filename or "").strip().lower()
-    return part.content_type.lower() in SIGNATURE_TYPES or name in SIGNATURE_NAMES
 
 
 class _Stage:
@@ -69,24 +55,6 @@ class _Stage:
     def __call__(self, stage: Stage) -> Iterator[None]:
         self.current = stage
         yield
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in ("members", "path")
-        }
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return None
-    if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
-        return value.value
-    return value
 
 
 class Pipeline:
@@ -206,9 +174,9 @@ class Pipeline:
                 mail = parse_headers_only(raw)
                 parse_error = exc
             self._describe(msg, mail)
-            original = self._claim(session, msg, box.address, mail, raw)
+            original = seen.claim(session, msg, address=box.address, mail=mail, raw=raw)
             if original is not None:  # a second delivery: recorded, never judged or answered again
-                return self._record_duplicate(msg, original)
+                return seen.record_duplicate(msg, original)
 
         with stage(Stage.CLASSIFY):
             ignored = screen(mail)
@@ -272,55 +240,6 @@ class Pipeline:
         msg.decided_at = utcnow()
         return decision.status
 
-    def _claim(self, session: Session, msg: Message, address: str, mail: ParsedMail, raw: bytes) -> int | None:
-        """Hold this message's identity; the id of the message that already holds it, else None.
-
-        The identity is a primary key: of two workers judging two copies at once, the second waits
-        for the first's transaction and then finds its row (INSERT … ON CONFLICT DO NOTHING)."""
-        if msg.duplicate_of is not None:
-            return msg.duplicate_of
-        key = identity(address=address, message_id=mail.message_id, sender=mail.sender, raw=raw)
-        values = {"identity": key, "message_id": msg.id, "created_at": utcnow()}
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            session.execute(postgresql.insert(Submission).values(**values).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            session.execute(sqlite.insert(Submission).values(**values).on_conflict_do_nothing())
-        elif session.get(Submission, key) is None:
-            session.add(Submission(**values))
-            session.flush()
-        owner = session.scalar(select(Submission.message_id).where(Submission.identity == key))
-        return owner if owner is not None and owner != msg.id else None
-
-    def _record_duplicate(self, msg: Message, original: int) -> MessageStatus:
-        msg.duplicate_of = original
-        msg.status = MessageStatus.DUPLICATE
-        msg.reasons = [f"重复投递：与第 {original} 号邮件是同一封邮件（Message-ID 与发件人相同），不再判定，也不再回复"]
-        msg.notes = []
-        msg.decided_at = utcnow()
-        return MessageStatus.DUPLICATE
-
-    def _is_duplicate(self, session: Session, msg: Message, sha256: str) -> bool:
-        """Whether this file was already accepted from the same unit in a mailbox of the same kind."""
-        if msg.unit is None:
-            return False
-        kind = self.settings.mailbox(msg.mailbox).kind
-        same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
-        found = session.scalar(
-            select(Attachment.id)
-            .join(Message)
-            .where(
-                Attachment.sha256 == sha256,
-                Attachment.counted.is_(True),
-                Message.unit == msg.unit,
-                Message.mailbox.in_(same_kind),
-                Message.status == MessageStatus.ACCEPTED,
-                Message.id != msg.id,
-            )
-            .limit(1)
-        )
-        return found is not None
-
     def _add_file(
         self,
         session: Session,
@@ -336,7 +255,11 @@ class Pipeline:
         container: str | None,
         note: str | None = None,
     ) -> FileView:
-        duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg, sha)
+        kind = self.settings.mailbox(msg.mailbox).kind
+        same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
+        duplicate = facts.kind is not AttachmentKind.ARCHIVE and seen.accepted_before(
+            session, msg, sha256=sha, mailboxes=same_kind
+        )
         counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems and not note
         msg.attachments.append(
             Attachment(
@@ -353,7 +276,7 @@ class Pipeline:
                 valid=not facts.problems,
                 counted=counted,
                 problems=list(facts.problems),
-                facts=_jsonable(facts),
+                facts=facts_json(facts),
                 note=note,
             )
         )
@@ -383,7 +306,7 @@ class Pipeline:
         with self.blobs.tempdir() as tmp:
             work = Path(tmp)
             for part in mail.parts:
-                if _is_signature(part):
+                if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
                     continue
                 name = display_name(part.filename, fallback=f"附件{part.index + 1}")
                 path = work / f"part-{part.index:04d}"
