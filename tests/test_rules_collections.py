@@ -284,6 +284,8 @@ late = "reject"
 [rules.photography]
 photo_min_long_side = 1200
 campaign_start = 2020-06-01
+[rules.offline-activity]
+picture_min_long_side = 0
 """
         )
     )
@@ -298,6 +300,8 @@ campaign_start = 2020-06-01
     assert video.require_mp4 is True
     photo = settings.rules[MailboxKind.PHOTOGRAPHY]
     assert (photo.photo_min_long_side, photo.campaign_start) == (1200, dt.date(2020, 6, 1))
+    assert photo.picture_min_long_side == 300  # the default: logos and icons are no photos
+    assert settings.rules[MailboxKind.OFFLINE_ACTIVITY].picture_min_long_side is None
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """When a message reached the provider: IMAP INTERNALDATE, else the newest `Received:` hop, else `Date:`.
 
-mail-parser reads the `Received:` hops (each hop's date as UTC); it is given the header block only,
-never the body (its whole-message parse costs about ten times the message in memory, and its
+mail-parser reads the `Received:` hops (each hop's date as UTC); it is given those header fields
+only, never the body (its whole-message parse costs about ten times the message in memory, and its
 subject decoding is not used: `ingest.mail.decode` does that).
 """
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 HEADER_BYTES = 256 * 1024  # of a message, read for its trace headers
 FUTURE_SLACK = dt.timedelta(hours=1)  # a clock this far ahead of ours is not believed
 _END_OF_HEADER = re.compile(rb"\r?\n\r?\n")
+_RECEIVED = re.compile(rb"^received:.*\r?\n(?:[ \t].*\r?\n)*", re.I | re.M)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +54,11 @@ def _header_block(raw: bytes) -> bytes:
 
 def newest_received(raw: bytes) -> dt.datetime | None:
     """The latest date among the `Received:` hops (naive UTC), or None when none can be read."""
-    try:
-        hops = mailparser.parse_from_bytes(_header_block(raw)).received
+    fields = _RECEIVED.findall(_header_block(raw))
+    if not fields:
+        return None
+    try:  # only the Received: fields: nothing else for mail-parser to read (or to log about)
+        hops = mailparser.parse_from_bytes(b"".join(fields) + b"\r\n").received
     except Exception:  # a malformed trace header is the sender's (or a relay's) problem, not ours
         log.debug("Received: headers could not be read", exc_info=True)
         return None
