@@ -45,14 +45,13 @@ TNEF_LABEL = "Outlook 封装文件（winmail.dat）"
 # the first bytes of programs, whatever libmagic makes of the rest
 _PROGRAM_MAGIC = (
     b"\x7fELF",  # Linux and Android
-    b"MZ",  # Windows (PE)
     b"\xfe\xed\xfa\xce",  # Mach-O, 32 and 64 bit, either byte order, and universal binaries
     b"\xfe\xed\xfa\xcf",
     b"\xce\xfa\xed\xfe",
     b"\xcf\xfa\xed\xfe",
     b"\xca\xfe\xba\xbe",
     b"#!",  # scripts
-)
+)  # Windows programs: "MZ" and a PE header, see is_program
 
 # (mime, kind, label, route, is_description)
 _TABLE: tuple[tuple[str, AttachmentKind, str, Route, bool], ...] = (
@@ -232,7 +231,11 @@ def is_program(path: Path, label: str) -> bool:
     if label in (_EXECUTABLE, "脚本文件", "Windows 安装程序"):
         return True
     with path.open("rb") as handle:
-        head = handle.read(4)
+        head = handle.read(64 * 1024)
+    if head[:2] == b"MZ" and len(head) >= 0x40:  # Windows: the PE header where the DOS stub points
+        offset = int.from_bytes(head[0x3C:0x40], "little")
+        if head[offset : offset + 4] == b"PE\0\0":
+            return True
     return any(head.startswith(magic) for magic in _PROGRAM_MAGIC)
 
 
