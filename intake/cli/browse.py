@@ -58,6 +58,7 @@ def message_json(m: Message) -> dict[str, Any]:
                 "valid": a.valid,
                 "counted": a.counted,
                 "problems": list(a.problems),
+                "note": a.note,
             }
             for a in m.attachments
         ],
@@ -139,7 +140,7 @@ def show(ctx: Context, message_id: int) -> None:
                 f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.label}, {a.mime}, {a.size} B, {flag}"
                 f"{', counted' if a.counted else ''}]{' in ' + a.container if a.container else ''}"
             )
-            for p in a.problems:
+            for p in [*a.problems, *([a.note] if a.note else [])]:
                 click.echo(f"{'':>16}- {clean_text(p, max_chars=300)}")
         for link in m.large_attachment_links:
             click.echo(
