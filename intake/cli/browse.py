@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from intake.cli.base import Context, cli, fail, pass_ctx
+from intake.cli.term import table
 from notify.safe import clean_text
 from store import queries
 from store.enums import MessageStatus
@@ -79,16 +80,30 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
         if not rows:
             click.echo("no messages")
             return
-        for m in rows:
-            files = sum(1 for a in m.attachments if a.counted)
-            reply = f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
-            click.echo(
-                f"{m.id:>5}  {m.status.value:<8}  {m.mailbox:<16}  {clean_text(m.sender or '-', max_chars=30):<30}  "
-                f"{clean_text(m.unit or '-', max_chars=20):<20} files {files:<3} reply {reply:<24} "
-                f"{clean_text(m.subject or '', max_chars=50)}"
-            )
+        head = ["id", "status", "mailbox", "sender", "unit", "files", "reply", "subject"]
+        lines = table(
+            [
+                head,
+                *(
+                    [
+                        str(m.id),
+                        m.status.value,
+                        m.mailbox,
+                        clean_text(m.sender or "-", max_chars=30),
+                        clean_text(m.unit or "-", max_chars=20),
+                        str(sum(1 for a in m.attachments if a.counted)),
+                        f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-",
+                        clean_text(m.subject or "", max_chars=50),
+                    ]
+                    for m in rows
+                ),
+            ]
+        )
+        click.echo(lines[0])
+        for m, line in zip(rows, lines[1:], strict=True):
+            click.echo(line)
             for reason in m.reasons:
-                click.echo(f"         - {clean_text(reason, max_chars=160)}")
+                click.echo(f"      - {clean_text(reason, max_chars=160)}")
 
 
 @cli.command()
