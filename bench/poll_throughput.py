@@ -24,7 +24,8 @@ from imapclient import IMAPClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # devservers and the test helpers are not installed
 
 from conftest import write_config
 
