@@ -6,6 +6,7 @@ and links the set-up `.venv`, so the demo's set-up step finds everything install
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,20 +33,36 @@ def readme_steps() -> list[str]:
     return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def project_files() -> list[str]:
+    """The tree's files: as git lists them (untracked ones too, ignored ones not), or, outside a git
+    checkout (an unpacked sdist), every file but the set-up and run-time folders."""
+    if (ROOT / ".git").exists():
+        listed = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+    skipped = {".venv", "var", "build", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    return [
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*")
+        if path.is_file() and not skipped & set(path.relative_to(ROOT).parts)
+    ]
+
+
 @pytest.fixture
 def clone(tmp_path: Path) -> Iterator[Path]:
     """A copy of the working tree in a temporary folder; the demo's servers are stopped afterwards."""
-    listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    # The copy shares the .venv: its set-up step must find it up to date, or pip would install the
+    # copy into it (scripts/setup.sh writes this stamp after each install).
+    stamp = (ROOT / ".venv" / ".setup-stamp").read_text(encoding="utf-8").strip()
+    wanted = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in ("pyproject.toml", "constraints.txt")))
+    assert stamp == wanted.hexdigest(), "the .venv is not set up for this tree: run bash scripts/setup.sh first"
     copy = tmp_path / "clone"
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
+    for name in project_files():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
     (copy / ".venv").symlink_to(ROOT / ".venv")
     try:
         yield copy
