@@ -52,7 +52,11 @@ stop_left_running() {
 
 if [ "$MODE" = stop ]; then
   stop_left_running
-  echo "the demo's servers are stopped; its data stays in var/demo/"
+  if [ -d "$DEMO" ]; then
+    echo "no demo server is running now; the demo's data stays in var/demo/"
+  else
+    echo "there is no demo in var/demo/ (bash scripts/demo.sh --keep starts one)"
+  fi
   exit 0
 fi
 
