@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 HEADERS: Final = ("From", "To", "Date", "Subject", "Auto-Submitted")
+GB_FAMILY: Final = frozenset({"gb2312", "gbk", "gb18030", "cp936", "euc-cn", "x-gbk"})
 
 
 def render(raw: bytes, *, envelope: dict[str, object] | None = None) -> str:
@@ -40,11 +41,21 @@ def render(raw: bytes, *, envelope: dict[str, object] | None = None) -> str:
         lines.append("(no plain-text part)")
     else:
         assert isinstance(body, EmailMessage)
-        lines.append(str(body.get_content()).rstrip("\n"))
+        lines.append(_text(body).replace("\r\n", "\n").rstrip("\n"))
     names = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
     if names:
         lines += ["", "Attachments: " + ", ".join(names)]
     return "\n".join(lines) + "\n"
+
+
+def _text(part: EmailMessage) -> str:
+    """A text part's content; text labelled with a GB charset is read as GB18030, the superset
+    that Chinese mail clients really write (many names have characters outside GB2312)."""
+    if (part.get_content_charset() or "").lower() in GB_FAMILY:
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            return payload.decode("gb18030", errors="replace")
+    return str(part.get_content())
 
 
 def _envelope(path: Path) -> dict[str, object] | None:
