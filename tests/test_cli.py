@@ -61,6 +61,10 @@ def test_poll_then_messages_json(settings_path: Path, deliver: Callable[[bytes],
     assert "hnz@126.com" in out and "邮件中没有活动照片" in out and "xnzgh" not in out
     code, out = _run(settings_path, "show", str(good["id"]))
     assert "JPEG" in out and "acknowledgement sent to xnzgh@163.com" in out
+    # the reply the unit got, as it reads it
+    assert "已收到，并已登记为线下活动汇总" in out and "| 西宁市总工会：" in out
+    code, out = _run(settings_path, "show", str(data[1]["id"]))
+    assert "rejection sent to hnz@126.com" in out and "修改方法：" in out
 
 
 def test_import_is_idempotent(settings_path: Path, tmp_path: Path, smtp: SmtpSink) -> None:

@@ -157,6 +157,10 @@ def show(ctx: Context, message_id: int) -> None:
                 f"{'reply':>14}: {rep.kind.value} {rep.status.value} to {rep.recipient}, attempts "
                 f"{rep.attempts}{', error: ' + rep.last_error if rep.last_error else ''}"
             )
+            click.echo(f"{'subject':>14}: {clean_text(rep.subject, max_chars=300)}")
+            # the text the sender reads (or would have read, when suppressed), as it was rendered
+            for line in rep.body_text.splitlines():
+                click.echo(f"{'':>14}| {clean_text(line, max_chars=500)}")
         if m.failure_traceback:
             click.echo("traceback:")
             click.echo(m.failure_traceback)
