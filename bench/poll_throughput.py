@@ -24,7 +24,9 @@ from imapclient import IMAPClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+# devservers and the test helpers are not installed: take them from the tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conftest import write_config
 

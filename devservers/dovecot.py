@@ -10,12 +10,14 @@ CLI (leaves Dovecot running in the background)::
 
     python -m devservers.dovecot start --dir DIR --user NAME:PASS [--user ...] [--profile coremail]
     python -m devservers.dovecot stop --dir DIR
+    python -m devservers.dovecot append --dir DIR --user NAME [--folder F] FILE.eml...
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -57,6 +59,9 @@ STANDARD_FOLDERS: Final = (
 MULTIAPPEND_BATCH: Final = 100
 _START_ATTEMPTS: Final = 5
 _APPENDUID: Final = re.compile(rb"\[APPENDUID \d+ ([0-9:,]+)\]")
+# A Unix socket's path has at most 107 bytes; Dovecot's longest in its run folder is
+# token-login/imap-urlauth. A base_dir deep enough to pass that gets a run folder in the temp folder.
+_RUN_DIR_MAX_BYTES: Final = 107 - len("/token-login/imap-urlauth") - 8
 
 
 class DovecotError(RuntimeError):
@@ -94,7 +99,12 @@ class Dovecot:
 
     @property
     def run_dir(self) -> Path:
-        return self.base_dir / "run"
+        """``base_dir/run``, or a folder in the temp folder when that path is too long for its sockets."""
+        beside = self.base_dir / "run"
+        if len(os.fsencode(beside)) <= _RUN_DIR_MAX_BYTES:
+            return beside
+        digest = hashlib.sha256(os.fsencode(self.base_dir)).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"devservers-dovecot-{digest}"
 
     @property
     def pid_path(self) -> Path:
@@ -131,8 +141,11 @@ class Dovecot:
             raise DovecotError("run as root: Dovecot switches to the dovecot/dovenull users and uid 5000")
         base_dir = base_dir.resolve()
         base_dir.mkdir(parents=True, exist_ok=True)
-        for sub in ("run", "state", "tls"):
+        for sub in ("state", "tls"):
             (base_dir / sub).mkdir(mode=0o755, exist_ok=True)
+        cls(base_dir=base_dir, users=users, host=HOST, port=0, ssl_port=0, profile=profile).run_dir.mkdir(
+            mode=0o755, exist_ok=True
+        )
         mail_root = base_dir / "mail"
         mail_root.mkdir(mode=0o755, exist_ok=True)
         os.chmod(mail_root, 0o755)
@@ -523,6 +536,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     start.add_argument("--profile", choices=PROFILES, default="coremail")
     stop = commands.add_parser("stop", help="stop the Dovecot started in DIR")
     stop.add_argument("--dir", type=Path, required=True)
+    append = commands.add_parser("append", help="put .eml files into a user's folder of the Dovecot running in DIR")
+    append.add_argument("--dir", type=Path, required=True)
+    append.add_argument("--user", required=True, metavar="NAME")
+    append.add_argument("--folder", default="INBOX")
+    append.add_argument("files", nargs="+", type=Path, metavar="FILE.eml")
     args = parser.parse_args(argv)
 
     if args.command == "start":
@@ -539,7 +557,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not state_file.exists():
         print(f"no Dovecot state in {args.dir}", file=sys.stderr)
         return 1
-    Dovecot.attach(base_dir=args.dir).stop()
+    if args.command == "append":
+        running = Dovecot.attach(base_dir=args.dir)
+        if running.pid() is None:
+            print(f"the Dovecot of {args.dir} is not running", file=sys.stderr)
+            return 1
+        if args.user not in running.users:
+            print(f"no user {args.user!r} in {args.dir} (users: {', '.join(sorted(running.users))})", file=sys.stderr)
+            return 1
+        raws = [path.read_bytes() for path in args.files]
+        uids = running.append_many(args.user, raws, folder=args.folder)
+        for uid, path in zip(uids, args.files, strict=True):
+            print(f"UID {uid}: {path} ({path.stat().st_size:,} bytes) in {args.user}'s {args.folder}")
+        return 0
+    server = Dovecot.attach(base_dir=args.dir)
+    pid = server.pid()
+    server.stop()
+    if pid is not None:
+        print(f"stopped Dovecot (pid {pid})")
     return 0
 
 

@@ -159,26 +159,32 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
     return len(rows)
 
 
+class NotAReport(ValueError):
+    """The message is not in an offline-activity mailbox, so it has no activity count."""
+
+
+def _report(session: Session, message_id: int, report_mailboxes: Collection[str]) -> Message:
+    """The report with that id; LookupError or NotAReport, in words an admin can act on."""
+    msg = session.get(Message, message_id)
+    if msg is None:
+        raise LookupError(f"no message with id {message_id}")
+    if msg.mailbox not in report_mailboxes:
+        raise NotAReport(
+            f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
+            "mailbox: only reports count activities"
+        )
+    return msg
+
+
 def read_again(
     *, sessions: sessionmaker[Session], blobs: BlobStore, report_mailboxes: Collection[str], message_id: int
 ) -> None:
     """Read one report's statement again from its raw bytes (for `intake count`); only reports count."""
     with sessions.begin() as session:
-        msg = session.get(Message, message_id)
-        if msg is None:
-            raise LookupError(f"no message with id {message_id}")
-        if msg.mailbox not in report_mailboxes:
-            raise NotAReport(
-                f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
-                "mailbox: only reports count activities"
-            )
+        msg = _report(session, message_id, report_mailboxes)
         if msg.status is MessageStatus.ACCEPTED:
             statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject)
             record(session, message_id=message_id, statement=statement)
-
-
-class NotAReport(ValueError):
-    """The message is not in an offline-activity mailbox, so it has no activity count."""
 
 
 def correct(
@@ -193,14 +199,7 @@ def correct(
     if activities is not None and activities < 0:
         raise ValueError("a count is 0 or more")
     with sessions.begin() as session:
-        msg = session.get(Message, message_id)
-        if msg is None:
-            raise LookupError(f"no message with id {message_id}")
-        if msg.mailbox not in report_mailboxes:
-            raise NotAReport(
-                f"message {message_id} is in the mailbox {msg.mailbox!r}, not an offline-activity "
-                "mailbox: only reports count activities"
-            )
+        msg = _report(session, message_id, report_mailboxes)
         msg.activity_count = activities
         row = session.get(ActivityCount, message_id)
         if row is None:  # not read yet (a report that is not accepted): read it when it is

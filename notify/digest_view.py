@@ -135,6 +135,7 @@ class MailboxRow:
     address: str
     ok: bool
     state: str  # 正常 / 连续失败 3 次 / 从未成功收信 …
+    pending: bool = False  # not polled yet: neither healthy nor failing
     last_ok: str
     last_error: str
 

@@ -163,7 +163,7 @@ def build_view(
     if links:
         soon = f"，其中 {urgent} 个 {URGENT_LINK_DAYS} 天内过期" if urgent else ""
         todo.append(f"{len(links)} 个超大附件链接待下载{soon}")
-    bad_boxes = [m.name for m in mailboxes if not m.ok]
+    bad_boxes = [m.name for m in mailboxes if not m.ok and not m.pending]
     if bad_boxes:
         todo.append(f"{len(bad_boxes)} 个邮箱收信异常：{'、'.join(bad_boxes)}")
     if waiting:

@@ -26,6 +26,7 @@ from report.snapshot import Campaign, Item, gather
 from report.sources import Sources
 
 CELL_LIMIT = 32767
+FORMULA_STARTS = frozenset("=+-@\t\r")  # what spreadsheets take for the start of a formula
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6EE")
@@ -59,6 +60,8 @@ def _put(ws: Worksheet, row: int, col: int, value: Value, *, fmt: str | None = N
     if isinstance(value, str):
         cell.value = _clean(value)
         cell.data_type = "s"  # never a formula, whatever the sender wrote
+        # and it stays text after an edit or a CSV round trip: Excel's own "'" prefix
+        cell.quotePrefix = value.lstrip()[:1] in FORMULA_STARTS
         cell.alignment = _WRAP if "\n" in value else _TOP
     else:
         cell.value = value

@@ -230,8 +230,9 @@ def mailbox_rows(app: Sources, campaign: Campaign) -> list[dv.MailboxRow]:
     for box in app.settings.mailboxes:
         st = campaign.states.get(box.name)
         stale_after = max(dt.timedelta(seconds=3 * box.poll_seconds), dt.timedelta(hours=2))
+        pending = False
         if st is None or st.last_poll_at is None:
-            ok, state = False, "尚未收信"
+            ok, state, pending = False, "尚未收信（服务启动后还没有轮到这个邮箱）", True
         elif st.last_ok_at is None:
             ok, state = False, "从未成功收信"
         elif st.consecutive_errors:
@@ -247,6 +248,7 @@ def mailbox_rows(app: Sources, campaign: Campaign) -> list[dv.MailboxRow]:
                 label=KIND_SHORT[box.kind],
                 address=box.address,
                 ok=ok,
+                pending=pending,
                 state=state,
                 last_ok=time_text(st.last_ok_at if st else None),
                 last_error=clean_text(st.last_error or "", max_chars=160) if st and not ok else "",

@@ -1,42 +1,100 @@
 #!/usr/bin/env bash
 # The demo: a real Dovecot holding six realistic submissions and an SMTP capture server, both on
-# 127.0.0.1 under var/demo/; the intake polls once, prints its verdicts, and the replies it sent
-# are listed from the capture server's outbox. Both servers are stopped at the end.
+# 127.0.0.1 under var/demo/; the intake polls once, prints its verdicts and the text of every reply
+# it sent (decoded from the capture server's .eml files).
+#
+#   bash scripts/demo.sh          the demo; both servers are stopped at the end
+#   bash scripts/demo.sh --keep   the demo, then both servers stay up for trying the command line
+#   bash scripts/demo.sh --stop   stops the servers that --keep left running (var/demo/ stays)
+#
+# A new demo never deletes an earlier one: an existing var/demo/ is moved to
+# var/demo.previous-<UTC time> first, and the script says so.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n[demo] %s\n' "$*"; }
+usage() { sed -n '6,8s/^#   //p' "$0"; }
 
-bash scripts/setup.sh
+MODE=demo
+case "${1:-}" in
+  "") ;;
+  --keep) MODE=keep ;;
+  --stop) MODE=stop ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { usage >&2; exit 2; }
 
 ROOT=$(pwd)
 DEMO=$ROOT/var/demo
 PY=$ROOT/.venv/bin/python
-export INTAKE_DEMO_PASSWORD=${INTAKE_DEMO_PASSWORD:-demo-secret}
 SINK_PID=
+
+# Stops the servers of a demo left running (by --keep or an interrupted run); quiet if none.
+stop_left_running() {
+  local pid
+  if [ -f "$DEMO/smtpsink.pid" ]; then
+    pid=$(cat "$DEMO/smtpsink.pid")
+    if grep -qs devservers.smtpsink "/proc/$pid/cmdline"; then
+      kill -TERM "$pid" || true
+      for _ in $(seq 1 50); do
+        grep -qs devservers.smtpsink "/proc/$pid/cmdline" || break
+        sleep 0.1
+      done
+      echo "stopped the SMTP capture server (pid $pid)"
+    fi
+    rm -f "$DEMO/smtpsink.pid"
+  fi
+  if [ -f "$DEMO/dovecot/state.json" ] && [ -x "$PY" ]; then
+    "$PY" -m devservers.dovecot stop --dir "$DEMO/dovecot" || true
+  fi
+}
+
+if [ "$MODE" = stop ]; then
+  stop_left_running
+  if [ -d "$DEMO" ]; then
+    echo "no demo server is running now; the demo's data stays in var/demo/"
+  else
+    echo "there is no demo in var/demo/ (bash scripts/demo.sh --keep starts one)"
+  fi
+  exit 0
+fi
+
+bash scripts/setup.sh
+
+export INTAKE_DEMO_PASSWORD=${INTAKE_DEMO_PASSWORD:-demo-secret}
 
 stop_servers() {
   if [ -n "$SINK_PID" ] && kill -0 "$SINK_PID" 2>/dev/null; then
     kill -TERM "$SINK_PID" && wait "$SINK_PID" 2>/dev/null || true
   fi
+  rm -f "$DEMO/smtpsink.pid"
   if [ -f "$DEMO/dovecot/state.json" ]; then
     "$PY" -m devservers.dovecot stop --dir "$DEMO/dovecot" || true
   fi
 }
 
-# What an interrupted earlier run may have left running.
-if [ -f "$DEMO/smtpsink.pid" ]; then
-  old=$(cat "$DEMO/smtpsink.pid")
-  if grep -qs devservers.smtpsink "/proc/$old/cmdline"; then kill -TERM "$old" || true; fi
+# What an earlier run left: its servers are stopped and its folder is kept under another name.
+stop_left_running
+if [ -e "$DEMO" ]; then
+  previous=$DEMO.previous-$(date -u +%Y%m%dT%H%M%SZ)
+  n=1
+  while [ -e "$previous" ]; do n=$((n + 1)); previous=${previous%-[0-9]}-$n; done
+  mv "$DEMO" "$previous"
+  say "an earlier demo was in var/demo/: moved to ${previous#"$ROOT"/} (delete it when no longer needed)"
 fi
-if [ -f "$DEMO/dovecot/state.json" ]; then "$PY" -m devservers.dovecot stop --dir "$DEMO/dovecot" || true; fi
-rm -rf "$DEMO"
 mkdir -p "$DEMO/outbox"
-trap stop_servers EXIT
+if [ "$MODE" = demo ]; then
+  trap stop_servers EXIT
+else
+  # --keep: stop them only if the demo itself fails.
+  trap 'rc=$?; if [ "$rc" -ne 0 ]; then stop_servers; fi' EXIT
+fi
 
 say "starting Dovecot (user wxb0626) and the SMTP capture server under var/demo/"
 "$PY" -m devservers.dovecot start --dir "$DEMO/dovecot" --user "wxb0626:$INTAKE_DEMO_PASSWORD" >"$DEMO/dovecot.json"
-"$PY" -m devservers.smtpsink --dir "$DEMO/outbox" >"$DEMO/smtpsink.json" 2>"$DEMO/smtpsink.log" &
+# In a session of its own, so that closing the terminal does not end it after --keep.
+setsid "$PY" -m devservers.smtpsink --dir "$DEMO/outbox" </dev/null >"$DEMO/smtpsink.json" 2>"$DEMO/smtpsink.log" &
 SINK_PID=$!
 echo "$SINK_PID" >"$DEMO/smtpsink.pid"
 for _ in $(seq 1 100); do
@@ -60,6 +118,7 @@ demo = Path(sys.argv[1])
 example = tomllib.loads(Path("config.example.toml").read_text(encoding="utf-8"))
 imap = json.loads((demo / "dovecot.json").read_text())
 smtp = json.loads((demo / "smtpsink.json").read_text())
+offline = next(m for m in example["mailboxes"] if m["kind"] == "offline-activity")
 
 
 def value(v: object) -> str:
@@ -85,6 +144,7 @@ config += table(
     "[smtp]",
     {"host": smtp["host"], "port": smtp["port"], "security": "none", "sender": "wxb0626@126.com"},
 )
+config += "# The campaign's deadline for this mailbox, as in config.example.toml (the digest counts the days to it).\n"
 config += table(
     "[[mailboxes]]",
     {
@@ -98,6 +158,7 @@ config += table(
         "password_env": "INTAKE_DEMO_PASSWORD",
         "folder": "INBOX",
         "poll_seconds": 60,
+        "deadline": offline["deadline"],
     },
 )
 config += table("[digest]", example["digest"])
@@ -126,6 +187,9 @@ mail = [
 uids = Dovecot.attach(base_dir=Path(sys.argv[1]) / "dovecot").append_many("wxb0626", [raw for _, raw in mail])
 for uid, (label, raw) in zip(uids, mail):
     print(f"  UID {uid}: {label}, {len(raw):,} bytes")
+# Kept for trying it yourself: 海南州总工会 sends its report again, now with the right subject.
+resubmission = samples.offline_report(unit="海南州总工会", sender="hnzzgh@126.com", client="netease", photos=2)
+(Path(sys.argv[1]) / "resubmission.eml").write_bytes(resubmission)
 PY
 
 INTAKE=("$ROOT/.venv/bin/intake" --config "$DEMO/config.toml")
@@ -136,23 +200,22 @@ say "intake poll --once"
 say "intake messages"
 "${INTAKE[@]}" messages
 
-say "replies captured in var/demo/outbox/ (one .eml per message, envelope in the .json beside it)"
-"$PY" - "$DEMO/outbox" <<'PY'
-"""List the captured replies with their envelope and decoded subject."""
-import email
-import json
-import sys
-from email import policy
-from pathlib import Path
+say "the replies, as the senders read them (captured in var/demo/outbox/: one .eml per message, envelope in the .json beside it)"
+replies=("$DEMO"/outbox/*.eml)
+if [ -e "${replies[0]}" ]; then
+  "$PY" -m devservers.showmail "${replies[@]#"$ROOT"/}"
+else
+  echo "  none: nothing was sent to the capture server (var/demo/outbox/ is empty)"
+fi
 
-outbox = Path(sys.argv[1])
-files = sorted(outbox.glob("*.eml"))
-for path in files:
-    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    envelope = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    print(f"  {path}")
-    print(f"      to {', '.join(envelope['rcpt_tos'])}: {message['Subject']}")
-if not files:
-    print(f"  none: nothing was sent to the capture server ({outbox} is empty)")
-PY
-say "done; the servers are being stopped"
+if [ "$MODE" = keep ]; then
+  say "done; Dovecot and the SMTP capture server keep running (the README's \"Try it yourself\" goes on from here)"
+  cat <<EOF
+  source .venv/bin/activate                  # intake on PATH (or call .venv/bin/intake)
+  export INTAKE_DEMO_PASSWORD=$INTAKE_DEMO_PASSWORD       # the password var/demo/config.toml names
+  intake --config var/demo/config.toml messages
+  bash scripts/demo.sh --stop                # stops both servers; var/demo/ stays
+EOF
+else
+  say "done; the servers are being stopped (bash scripts/demo.sh --keep leaves them running)"
+fi

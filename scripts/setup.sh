@@ -51,14 +51,15 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 
-# pip runs again only when pyproject.toml changed since the last successful install.
+# pip runs again only when pyproject.toml or constraints.txt changed since the last successful
+# install. constraints.txt pins every version (pyproject.toml keeps the ranges).
 stamp=.venv/.setup-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   mkdir -p var
   log=var/setup-pip.log
-  say "pip install -e '.[dev]' (log: $log)"
-  if ! .venv/bin/python -m pip install --disable-pip-version-check -e '.[dev]' >"$log" 2>&1; then
+  say "pip install -c constraints.txt -e '.[dev]' (log: $log)"
+  if ! .venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     say "pip install failed; see $log" >&2
     exit 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from wcwidth import wcwidth
 
 from devservers import samples
 from devservers.smtpsink import SmtpSink
@@ -60,6 +61,10 @@ def test_poll_then_messages_json(settings_path: Path, deliver: Callable[[bytes],
     assert "hnz@126.com" in out and "邮件中没有活动照片" in out and "xnzgh" not in out
     code, out = _run(settings_path, "show", str(good["id"]))
     assert "JPEG" in out and "acknowledgement sent to xnzgh@163.com" in out
+    # the reply the unit got, as it reads it
+    assert "已收到，并已登记为线下活动汇总" in out and "| 西宁市总工会：" in out
+    code, out = _run(settings_path, "show", str(data[1]["id"]))
+    assert "rejection sent to hnz@126.com" in out and "修改方法：" in out
 
 
 def test_import_is_idempotent(settings_path: Path, tmp_path: Path, smtp: SmtpSink) -> None:
@@ -119,3 +124,37 @@ def test_console_script_help() -> None:
     result = subprocess.run([sys.executable, "-m", "intake", "--help"], capture_output=True, text=True, check=True)
     for command in ("check", "db", "poll", "run", "messages", "show", "rerun", "import", "digest"):
         assert command in result.stdout
+
+
+def test_messages_table_lines_up_chinese_text(
+    settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink
+) -> None:
+    # Given messages whose units and subjects mix Chinese and Latin text of different lengths
+    deliver(samples.offline_report(unit="西宁市总工会", photos=1, sender="xnzgh@163.com"))
+    deliver(samples.offline_report(unit="中国铁路青藏集团有限公司工会", photos=2, sender="qzjt@qq.com"))
+    deliver(samples.wrong_subject(unit="海南州总工会", sender="a@126.com"))
+    assert _run(settings_path, "poll", "--once")[0] == 0
+    # When an admin lists them
+    code, out = _run(settings_path, "messages")
+    assert code == 0, out
+    rows = [line for line in out.splitlines() if not line.startswith("      - ")]
+    assert rows[0].split() == ["id", "status", "mailbox", "sender", "unit", "files", "reply", "subject"]
+
+    # Then every column starts at the same terminal column on every line (CJK characters are two wide)
+    def starts(line: str) -> list[int]:
+        columns, shown, previous = [], 0, " "
+        for ch in line:
+            if previous == " " and ch != " ":
+                columns.append(shown)
+            shown += max(wcwidth(ch), 0)
+            previous = ch
+        return columns
+
+    header = starts(rows[0])
+    for line in rows[1:]:
+        assert starts(line)[: len(header) - 1] == header[:-1], line
+
+
+def test_version() -> None:
+    code, out = _run(Path("/nonexistent.toml"), "--version")
+    assert code == 0 and out.startswith("intake ") and out.split()[1][0].isdigit()

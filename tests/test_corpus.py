@@ -1,4 +1,6 @@
-"""The public corpus (../shared/corpus): 500 messages written by clients and servers nobody here wrote.
+"""The public corpus: 500 messages written by clients and servers nobody here wrote.
+
+Found through INTAKE_CORPUS_DIR (default ../shared/corpus beside the clone; see corpusdir.py).
 
 Every one goes through the real pipeline, as `intake import` takes it. Each distinct message
 (by sha256) must reach exactly one recorded outcome with its reasons; none may fail (a failure
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_offline_config
+from corpusdir import require_corpus
 from sqlalchemy import select
 
 from intake.app import App
@@ -30,7 +33,6 @@ from store.models import Message
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 NOT_MESSAGES = {"LICENSE", "MIT-LICENSE", "COPYING", "README", "README.md"}
 ATTACHMENT_FOLDERS = {("zbateson-mail-mime-parser", "files"), ("flanker", "attachments")}  # sample files
 # Machine mail in the corpus, by where it sits: it must be ignored, with no reply.
@@ -42,12 +44,12 @@ MACHINE_MAIL = (
 )
 
 
-def message_files() -> list[Path]:
+def message_files(corpus: Path) -> list[Path]:
     """Every message of the corpus: files without .eml are messages too, except licences, read-mes and
     the sample attachments (images, documents) two projects keep beside their messages."""
     found = []
-    for path in sorted(CORPUS.rglob("*")):
-        rel = path.relative_to(CORPUS)
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
         if not path.is_file() or path.name in NOT_MESSAGES or "LICENSES" in rel.parts:
             continue
         if tuple(rel.parts[:2]) in ATTACHMENT_FOLDERS:
@@ -81,8 +83,8 @@ def intake(tmp_path: Path, db_url: str) -> Iterator[App]:
 
 
 def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None:
-    assert CORPUS.is_dir(), f"the corpus is missing: {CORPUS} (CI copies shared/ beside the clone)"
-    files = message_files()
+    corpus = require_corpus()
+    files = message_files(corpus)
     assert len(files) >= 480, len(files)
     by_sha: dict[str, list[Path]] = collections.defaultdict(list)
     for path in files:
@@ -95,7 +97,7 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
     for path in files:
         begun = time.monotonic()
         intake.import_file(mailbox="reports", path=path)
-        slowest.append((time.monotonic() - begun, str(path.relative_to(CORPUS))))
+        slowest.append((time.monotonic() - begun, str(path.relative_to(corpus))))
     elapsed = time.monotonic() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -108,7 +110,7 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
     failed = [(by_sha[m.raw_sha256 or ""][0].name, m.failure_stage) for m in rows if m.status is MessageStatus.FAILED]
     assert not failed, f"failed (our bug), with stage: {failed}"
     for m in rows:
-        where = by_sha[m.raw_sha256 or ""][0].relative_to(CORPUS)
+        where = by_sha[m.raw_sha256 or ""][0].relative_to(corpus)
         assert m.status in (
             MessageStatus.ACCEPTED,
             MessageStatus.REJECTED,
@@ -130,7 +132,7 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
 
     # and machine mail is never answered: the known bounces, receipts and complaints are ignored,
     # and nothing that an independent reading of the headers calls automatic gets a reply
-    machine = {hashlib.sha256(p.read_bytes()).hexdigest() for pattern in MACHINE_MAIL for p in CORPUS.glob(pattern)}
+    machine = {hashlib.sha256(p.read_bytes()).hexdigest() for pattern in MACHINE_MAIL for p in corpus.glob(pattern)}
     assert len(machine) >= 15
     for sha in machine:
         assert stored[sha].status in (MessageStatus.IGNORED, MessageStatus.DUPLICATE), by_sha[sha]
@@ -154,7 +156,7 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
         for m in rows
     )
     folders = collections.Counter(
-        (by_sha[m.raw_sha256 or ""][0].relative_to(CORPUS).parts[0], m.status.value) for m in rows
+        (by_sha[m.raw_sha256 or ""][0].relative_to(corpus).parts[0], m.status.value) for m in rows
     )
     print(
         f"\ncorpus: {len(files)} files, {len(by_sha)} distinct messages, imported in {elapsed:.1f} s "

@@ -451,3 +451,12 @@ def test_preview_writes_eml_html_and_text(campaign: Campaign, app: App, tmp_path
     assert "一、线下活动" in (tmp_path / "digest.txt").read_text(encoding="utf-8")
     with app.sessions() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 0  # a preview records nothing
+
+
+def test_a_fresh_installation_says_not_polled_yet_not_failing(app: App) -> None:
+    # Given an installation whose mailboxes were never polled
+    # When the hosts preview the digest
+    text, html = parts(preview(app, day=DAY, now=at(DAY, 7, 30)))
+    # Then every mailbox waits for its first poll, and none is reported as failing
+    assert text.count("尚未收信（服务启动后还没有轮到这个邮箱）") == len(app.settings.mailboxes)
+    assert "收信异常" not in text and "收信异常" not in html

@@ -98,6 +98,8 @@ def test_export_matches_the_database_in_annex_order(campaign: Campaign, app: App
     # sender text stays text: the formula is a string cell, the markup is kept as typed
     formula = next(c for c in detail["E"] if c.value == FORMULA)
     assert formula.data_type == "s"
+    assert formula.quotePrefix  # and stays text when edited or saved as CSV (shown as '=HYPERLINK…)
+    assert not any(c.quotePrefix for c in detail["B"] if isinstance(c.value, str))  # plain text is left alone
     assert any("<script>alert(1)</script>" in str(r[4]) for r in table)
 
     assert len(rows(wb["文件明细"])) == files

@@ -58,6 +58,7 @@ pass_ctx = click.make_pass_decorator(Context)
     help="The TOML configuration (also from the environment variable INTAKE_CONFIG).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="mailbox-intake", prog_name="intake", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config: Path, verbose: int) -> None:
     """Mailbox intake: collects campaign submissions from IMAP mailboxes, checks them, answers the

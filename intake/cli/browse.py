@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from intake.cli.base import Context, cli, fail, pass_ctx
+from intake.cli.term import table
 from notify.safe import clean_text
 from store import queries
 from store.enums import MessageStatus
@@ -67,6 +68,13 @@ def message_json(m: Message) -> dict[str, Any]:
     }
 
 
+def _reply_cell(m: Message) -> str:
+    """The reply, or for a second delivery the message it repeats (it never gets a reply)."""
+    if m.duplicate_of is not None:
+        return f"- (duplicate of {m.duplicate_of})"
+    return f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
+
+
 @cli.command()
 @click.option("--status", type=click.Choice([s.value for s in MessageStatus]), help="Only this status.")
 @click.option("--mailbox", help="Only this mailbox.")
@@ -83,18 +91,30 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
         if not rows:
             click.echo("no messages")
             return
-        for m in rows:
-            files = sum(1 for a in m.attachments if a.counted)
-            reply = f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
-            if m.duplicate_of is not None:
-                reply = f"- (duplicate of {m.duplicate_of})"
-            click.echo(
-                f"{m.id:>5}  {m.status.value:<8}  {m.mailbox:<16}  {clean_text(m.sender or '-', max_chars=30):<30}  "
-                f"{clean_text(m.unit or '-', max_chars=20):<20} files {files:<3} reply {reply:<24} "
-                f"{clean_text(m.subject or '', max_chars=50)}"
-            )
+        head = ["id", "status", "mailbox", "sender", "unit", "files", "reply", "subject"]
+        lines = table(
+            [
+                head,
+                *(
+                    [
+                        str(m.id),
+                        m.status.value,
+                        m.mailbox,
+                        clean_text(m.sender or "-", max_chars=30),
+                        clean_text(m.unit or "-", max_chars=20),
+                        str(sum(1 for a in m.attachments if a.counted)),
+                        _reply_cell(m),
+                        clean_text(m.subject or "", max_chars=50),
+                    ]
+                    for m in rows
+                ),
+            ]
+        )
+        click.echo(lines[0])
+        for m, line in zip(rows, lines[1:], strict=True):
+            click.echo(line)
             for reason in m.reasons:
-                click.echo(f"         - {clean_text(reason, max_chars=160)}")
+                click.echo(f"      - {clean_text(reason, max_chars=160)}")
 
 
 @cli.command()
@@ -151,6 +171,10 @@ def show(ctx: Context, message_id: int) -> None:
                 f"{'reply':>14}: {rep.kind.value} {rep.status.value} to {rep.recipient}, attempts "
                 f"{rep.attempts}{', error: ' + rep.last_error if rep.last_error else ''}"
             )
+            click.echo(f"{'subject':>14}: {clean_text(rep.subject, max_chars=300)}")
+            # the text the sender reads (or would have read, when suppressed), as it was rendered
+            for line in rep.body_text.splitlines():
+                click.echo(f"{'':>14}| {clean_text(line, max_chars=500)}")
         if m.failure_traceback:
             click.echo("traceback:")
             click.echo(m.failure_traceback)

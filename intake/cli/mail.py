@@ -11,6 +11,7 @@ import click
 from campaign.settings import ConfigError, MissingSecret
 from intake.app import App
 from intake.cli.base import EXIT_FAILED, Context, cli, fail, pass_ctx
+from intake.cli.term import progress
 from store import queries
 from store.enums import MessageStatus
 
@@ -79,7 +80,10 @@ def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
     missing = [i for i in targets if i not in known]
     if missing:
         fail(f"no message with id {', '.join(map(str, missing))}")
-    results = app.rerun(targets)
+    results: dict[int, MessageStatus] = {}
+    with progress(targets, label="judging again") as items:
+        for target in items:
+            results.update(app.rerun([target]))
     for msg_id, status in results.items():
         click.echo(f"{msg_id}: {status.value}")
     sent = app.send_replies()
@@ -101,11 +105,7 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     except ConfigError as exc:
         fail(str(exc))
     counts: dict[str, int] = {}
-    with (
-        click.progressbar(files, label="importing", file=sys.stderr, show_pos=True)
-        if len(files) > 20
-        else _plain(files) as items
-    ):
+    with progress(files, label="importing") as items:
         for path in items:
             msg_id, status = app.import_file(mailbox=mailbox, path=path)
             key = status.value if status else "already imported"
@@ -116,14 +116,3 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     if not no_send:
         sent = app.send_replies()
         click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
-
-
-class _plain:
-    def __init__(self, items: tuple[Path, ...]) -> None:
-        self.items = items
-
-    def __enter__(self) -> tuple[Path, ...]:
-        return self.items
-
-    def __exit__(self, *exc: object) -> None:
-        return None
