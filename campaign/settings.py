@@ -86,6 +86,9 @@ class KindRules:
     min_height: int | None = None  # with only one of the two set, its long side must reach that one
     require_mp4: bool = False
     photo_min_long_side: int | None = None
+    # a picture whose long side (decoded) is shorter is noted and not counted as a photo: signature
+    # logos, icons, tracking pixels; 1×1 pictures never count, whatever this says
+    picture_min_long_side: int | None = 300
     campaign_start: dt.date | None = None  # photos taken outside the window are noted, not rejected
     campaign_end: dt.date | None = None
     late: LateAction = "accept"

@@ -16,6 +16,7 @@ CLI (leaves Dovecot running in the background)::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import os
@@ -250,11 +251,21 @@ class Dovecot:
         """A client context that trusts this instance's certificate (valid for 127.0.0.1 and localhost)."""
         return ssl.create_default_context(cafile=str(self.cafile))
 
-    def append(self, user: str, raw: bytes, *, flags: Sequence[str] = (), folder: str = "INBOX") -> int:
-        """APPEND one message as ``user``; return its UID (Dovecot answers with APPENDUID, RFC 4315)."""
+    def append(
+        self,
+        user: str,
+        raw: bytes,
+        *,
+        flags: Sequence[str] = (),
+        folder: str = "INBOX",
+        internaldate: dt.datetime | None = None,
+    ) -> int:
+        """APPEND one message as ``user``; return its UID (Dovecot answers with APPENDUID, RFC 4315).
+
+        ``internaldate`` (aware) becomes the message's INTERNALDATE, when the server received it."""
         client = self.client(user)
         try:
-            response = client.append(folder, raw, flags=tuple(flags))
+            response = client.append(folder, raw, flags=tuple(flags), msg_time=internaldate)
         finally:
             client.logout()
         uids = _appended_uids(response)

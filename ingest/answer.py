@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from campaign.notice import KIND_NAMES, MailboxKind, convention, local
 from campaign.settings import ReplySettings
 from ingest.chain import Decision
+from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import normalise_subject
 from ingest.mail.links import LargeLink
 from ingest.rules.content import FileView
@@ -17,19 +18,24 @@ from store.models import Message
 
 
 def _counted(f: FileView) -> bool:
-    return f.valid and not f.duplicate and f.kind is not AttachmentKind.ARCHIVE
+    return f.valid and not f.duplicate and not f.note and f.kind is not AttachmentKind.ARCHIVE
 
 
 def _why(f: FileView) -> str:
     if f.duplicate:
         return "与此前已收到的文件相同，不重复计入"
+    if f.note:
+        return f.note
+    if f.label == TNEF_LABEL:
+        return "Outlook 封装文件本身不计入，其中的文件已分别登记"
     if f.kind is AttachmentKind.ARCHIVE:
         return "压缩包本身不计入，其中的文件已分别登记"
     return "；".join(f.problems) or "不是可登记的文件"
 
 
 def _row(f: FileView) -> FileRow:
-    return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=tuple(f.problems))
+    problems = (*f.problems, f.note) if f.note else tuple(f.problems)
+    return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=problems)
 
 
 def reply_context(
@@ -49,7 +55,7 @@ def reply_context(
         "subject": clean_text(subject, max_chars=150) or "（无标题）",
         "subject_line": clean_text(normalise_subject(subject), max_chars=150) or "（无标题）",
         "collection": KIND_NAMES[kind],
-        "received_at": f"{local(msg.received_at):%Y年%m月%d日 %H:%M}",
+        "received_at": f"{local(msg.arrived_at):%Y年%m月%d日 %H:%M}",  # when the provider received it
         "campaign": replies.campaign,
         "contact": replies.contact,
     }

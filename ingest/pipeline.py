@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,13 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
-from ingest import activities
+from ingest import activities, seen
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
 from ingest.inspect import inspect_file
-from ingest.inspect.facts import FileFacts, InspectLimits
+from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
+from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
+from ingest.pictures import layout_cids, picture_note
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
@@ -56,24 +57,6 @@ class _Stage:
         yield
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in ("members", "path")
-        }
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return None
-    if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
-        return value.value
-    return value
-
-
 class Pipeline:
     """Stores raw messages and turns each into a verdict (and a pending reply)."""
 
@@ -98,10 +81,23 @@ class Pipeline:
     # -- storing -------------------------------------------------------------------------------
 
     def store_raw(
-        self, *, mailbox: str, uidvalidity: int, uid: int, raw: bytes, size: int | None = None, oversize: bool = False
+        self,
+        *,
+        mailbox: str,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        size: int | None = None,
+        oversize: bool = False,
+        internaldate: dt.datetime | None = None,
+        arrival: Arrival | None = None,
     ) -> int | None:
-        """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known."""
+        """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known.
+
+        The arrival time is the server's INTERNALDATE, or what an import read from the file; the
+        time stored (received_at) is kept apart from it."""
         sha = self.blobs.put_bytes(raw)
+        arrived = arrival or from_internaldate(internaldate, now=dt.datetime.now(dt.UTC))
         try:
             with self.sessions.begin() as session:
                 known = session.scalar(
@@ -124,6 +120,8 @@ class Pipeline:
                     large_attachment_links=[],
                     attempts=0,
                     late=False,
+                    arrived_at=arrived.at,
+                    arrival_source=arrived.source,
                 )
                 session.add(row)
                 session.flush()
@@ -176,6 +174,9 @@ class Pipeline:
                 mail = parse_headers_only(raw)
                 parse_error = exc
             self._describe(msg, mail)
+            original = seen.claim(session, msg, address=box.address, mail=mail, raw=raw)
+            if original is not None:  # a second delivery: recorded, never judged or answered again
+                return seen.record_duplicate(msg, original)
 
         with stage(Stage.CLASSIFY):
             ignored = screen(mail)
@@ -202,7 +203,7 @@ class Pipeline:
                 units=self.settings.units,
                 authserv_id=box.authserv_id,
                 deadline=box.deadline,
-                arrived=msg.received_at.replace(tzinfo=dt.UTC),
+                arrived=msg.arrived_at.replace(tzinfo=dt.UTC),
                 raw_size=msg.raw_size,
                 max_message_bytes=box.max_message_bytes,
                 oversize=msg.oversize,
@@ -239,23 +240,6 @@ class Pipeline:
         msg.decided_at = utcnow()
         return decision.status
 
-    def _is_duplicate(self, session: Session, unit: str | None, sha256: str, msg_id: int) -> bool:
-        if unit is None:
-            return False
-        found = session.scalar(
-            select(Attachment.id)
-            .join(Message)
-            .where(
-                Attachment.sha256 == sha256,
-                Attachment.counted.is_(True),
-                Message.unit == unit,
-                Message.status == MessageStatus.ACCEPTED,
-                Message.id != msg_id,
-            )
-            .limit(1)
-        )
-        return found is not None
-
     def _add_file(
         self,
         session: Session,
@@ -269,9 +253,14 @@ class Pipeline:
         facts: FileFacts,
         inline: bool,
         container: str | None,
+        note: str | None = None,
     ) -> FileView:
-        duplicate = facts.kind is not AttachmentKind.ARCHIVE and self._is_duplicate(session, msg.unit, sha, msg.id)
-        counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems
+        kind = self.settings.mailbox(msg.mailbox).kind
+        same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
+        duplicate = facts.kind is not AttachmentKind.ARCHIVE and seen.accepted_before(
+            session, msg, sha256=sha, mailboxes=same_kind
+        )
+        counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems and not note
         msg.attachments.append(
             Attachment(
                 position=position,
@@ -287,7 +276,8 @@ class Pipeline:
                 valid=not facts.problems,
                 counted=counted,
                 problems=list(facts.problems),
-                facts=_jsonable(facts),
+                facts=facts_json(facts),
+                note=note,
             )
         )
         return FileView(
@@ -304,14 +294,20 @@ class Pipeline:
             mime=facts.mime,
             media=facts.media,
             image=facts.image,
+            executable=facts.executable,
+            note=note,
         )
 
     def _extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
         views: list[FileView] = []
         position = 0
+        layout = layout_cids(mail.html)
+        min_side = self.settings.rules[self.settings.mailbox(msg.mailbox).kind].picture_min_long_side
         with self.blobs.tempdir() as tmp:
             work = Path(tmp)
             for part in mail.parts:
+                if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
+                    continue
                 name = display_name(part.filename, fallback=f"附件{part.index + 1}")
                 path = work / f"part-{part.index:04d}"
                 path.write_bytes(part.payload)
@@ -331,6 +327,9 @@ class Pipeline:
                         facts=facts,
                         inline=part.inline,
                         container=None,
+                        note=picture_note(
+                            facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side
+                        ),
                     )
                 )
                 position += 1
@@ -349,6 +348,9 @@ class Pipeline:
                             facts=member.facts,
                             inline=False,
                             container=name,
+                            note=picture_note(
+                                member.facts.image, content_id=None, layout=layout, min_long_side=min_side
+                            ),
                         )
                     )
                     position += 1

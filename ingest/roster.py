@@ -51,6 +51,26 @@ class Roster:
         hits = [(len(label), unit) for label, unit in self._labels() if label and label in k]
         return max(hits, key=lambda h: h[0])[1] if hits else None
 
+    def find_all(self, text: str) -> list[Unit]:
+        """Every unit named in text, in order of appearance: the longest names win and matches do not
+        overlap, so `青海省建设工会` is one unit (not also `省建设工会`), and an alias counts as its unit."""
+        k = key(text)
+        spans: list[tuple[int, int, Unit]] = []
+        for label, unit in sorted(self._labels(), key=lambda lu: -len(lu[0])):
+            if not label:
+                continue
+            start = k.find(label)
+            while start >= 0:
+                end = start + len(label)
+                if all(end <= a or start >= b for a, b, _ in spans):
+                    spans.append((start, end, unit))
+                start = k.find(label, start + 1)
+        found: list[Unit] = []
+        for _, _, unit in sorted(spans, key=lambda s: s[0]):
+            if unit not in found:
+                found.append(unit)
+        return found
+
     def scored(self, text: str) -> list[tuple[str, float]]:
         """Every roster name with its likeness to text (0 to 1), best first, Annex 1 order on ties."""
         k = key(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaign.settings import Settings
 from ingest.fetch.poller import Poller, PollReport
+from ingest.mail import arrival
 from ingest.pipeline import Pipeline
 from notify.render import Renderer
 from notify.replies import SendReport, send_pending
@@ -79,11 +81,15 @@ class App:
         return send_pending(sessions=self.sessions, settings=self.settings.smtp)
 
     def import_file(self, *, mailbox: str, path: Path) -> tuple[int | None, MessageStatus | None]:
-        """Store and judge one .eml file; the same bytes imported twice are judged once."""
+        """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once."""
         self.settings.mailbox(mailbox)
         raw = path.read_bytes()
         uid = int(hashlib.sha256(raw).hexdigest()[:15], 16)
-        msg_id = self.pipeline.store_raw(mailbox=mailbox, uidvalidity=IMPORT_UIDVALIDITY, uid=uid, raw=raw)
+        arrived = arrival.of_file(raw, now=dt.datetime.now(dt.UTC))  # Received:, else Date:, else now
+        log.info("%s: arrival time %s from %s", path.name, arrived.at.isoformat(), arrived.source.value)
+        msg_id = self.pipeline.store_raw(
+            mailbox=mailbox, uidvalidity=IMPORT_UIDVALIDITY, uid=uid, raw=raw, arrival=arrived
+        )
         if msg_id is None:
             return None, None
         return msg_id, self.pipeline.process(msg_id)

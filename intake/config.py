@@ -310,7 +310,14 @@ def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
         rt.unknown({f.name for f in dataclasses.fields(KindRules)})
         base = rules[kind]
         changes: dict[str, Any] = {}
-        for name in ("min_seconds", "max_seconds", "min_width", "min_height", "photo_min_long_side"):
+        for name in (
+            "min_seconds",
+            "max_seconds",
+            "min_width",
+            "min_height",
+            "photo_min_long_side",
+            "picture_min_long_side",
+        ):
             if name in rt.data:
                 changes[name] = rt.integer(name) or None
         if "aspect" in rt.data:

@@ -72,7 +72,7 @@ def build_view(
         if prev_through is not None:
             new = [i for i in campaign.items if i.id > prev_through]
         else:
-            new = [i for i in campaign.items if prev_sent is None or i.received_at > prev_sent]
+            new = [i for i in campaign.items if prev_sent is None or i.received_at > prev_sent]  # stored since
         since = f"{date_text(prev_day, year=day.year)}的日报以来"
     new_activity: dict[str, int] = defaultdict(int)
     new_works: dict[MailboxKind, int] = defaultdict(int)
@@ -86,7 +86,7 @@ def build_view(
     new_items = [
         dv.NewItem(
             id=i.id,
-            when=time_text(i.received_at, year=day.year),
+            when=time_text(i.arrived_at, year=day.year),
             collection=KIND_SHORT[i.kind],
             who=who(i),
             subject=what(i),

@@ -233,7 +233,12 @@ def _ordered(campaign: Campaign) -> list[Item]:
     kind_order = {MailboxKind.OFFLINE_ACTIVITY: -1, **{c.kind: i for i, c in enumerate(campaign.collections)}}
     return sorted(
         campaign.items,
-        key=lambda i: (unit_order.get(i.unit or "", len(unit_order)), kind_order.get(i.kind, 99), i.received_at, i.id),
+        key=lambda i: (
+            unit_order.get(i.unit or "", len(unit_order)),
+            kind_order.get(i.kind, 99),
+            i.arrived_at,
+            i.id,
+        ),
     )
 
 
@@ -280,7 +285,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
             (i.title or "", None),
             (i.subject, None),
             (i.sender, None),
-            (_when(i.received_at), "yyyy-mm-dd hh:mm"),
+            (_when(i.arrived_at), "yyyy-mm-dd hh:mm"),
             (STATUS_LABELS[i.status.value][0], None),
             ("\n".join(i.reasons), None),
             (count.activities if count is not None else None, None),

@@ -142,7 +142,7 @@ def waiting_items(campaign: Campaign, *, day: dt.date) -> list[dv.WaitingItem]:
     out: list[dv.WaitingItem] = []
     for (kind, _), rejected in sorted(groups.items(), key=lambda g: (order.get(g[0][1], len(order)), g[1][0].id)):
         last = rejected[-1]
-        first = local(rejected[0].received_at).date()
+        first = local(rejected[0].arrived_at).date()
         out.append(
             dv.WaitingItem(
                 who=who(last),

@@ -53,7 +53,8 @@ class Item:
     title: str | None
     status: MessageStatus
     reasons: tuple[str, ...]
-    received_at: dt.datetime  # UTC, naive
+    received_at: dt.datetime  # UTC, naive: when it was stored
+    arrived_at: dt.datetime  # UTC, naive: when the provider received it
     late: bool
     attempts: int
     stage: str | None
@@ -162,12 +163,13 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 Message.status,
                 Message.reasons,
                 Message.received_at,
+                Message.arrived_at,
                 Message.late,
                 Message.attempts,
                 Message.failure_stage,
                 Message.large_attachment_links,
             )
-            .where(Message.status != MessageStatus.IGNORED, Message.id <= limit)
+            .where(Message.status.not_in((MessageStatus.IGNORED, MessageStatus.DUPLICATE)), Message.id <= limit)
             .order_by(Message.id)
         ).all()
         files: dict[int, list[FileInfo]] = defaultdict(list)
@@ -184,7 +186,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 Attachment.problems,
             )
             .join(Message, Message.id == Attachment.message_id)
-            .where(Message.status != MessageStatus.IGNORED, Message.id <= limit)
+            .where(Message.status.not_in((MessageStatus.IGNORED, MessageStatus.DUPLICATE)), Message.id <= limit)
             .order_by(Attachment.message_id, Attachment.position)
         ):
             files[f.message_id].append(
@@ -227,6 +229,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
             status=r.status,
             reasons=tuple(clean_text(x, max_chars=300) for x in r.reasons or []),
             received_at=r.received_at,
+            arrived_at=r.arrived_at,
             late=r.late,
             attempts=r.attempts,
             stage=r.failure_stage.value if r.failure_stage else None,
@@ -256,8 +259,8 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 unit.reports += 1
                 unit.photos += item.photos
                 unit.activities += item.count.activities if item.count else 1
-                if unit.last_report is None or item.received_at > unit.last_report:
-                    unit.last_report = item.received_at
+                if unit.last_report is None or item.arrived_at > unit.last_report:
+                    unit.last_report = item.arrived_at
             elif unit is not None and item.count is not None:
                 unit.activities += item.count.activities  # an admin may count a report that was not accepted
             continue

@@ -13,6 +13,16 @@ class MessageStatus(enum.StrEnum):
     REJECTED = "rejected"
     IGNORED = "ignored"  # auto-replies, bounces, list mail, our own mail: no verdict, no reply
     FAILED = "failed"  # our fault: an exception, recorded with stage and traceback
+    DUPLICATE = "duplicate"  # a second delivery of a stored submission: never judged or answered again
+
+
+class ArrivalSource(enum.StrEnum):
+    """Where a message's arrival time came from."""
+
+    INTERNALDATE = "internaldate"  # the IMAP server's INTERNALDATE
+    RECEIVED = "received"  # the newest `Received:` header (imported files)
+    DATE = "date"  # the sender's `Date:` header (imported files without a usable `Received:`)
+    STORED = "stored"  # when we stored it (an import without either header, rows older than 0004)
 
 
 class Stage(enum.StrEnum):

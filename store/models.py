@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from store.enums import AttachmentKind, DigestStatus, MessageStatus, ReplyKind, ReplyStatus, Stage
+from store.enums import ArrivalSource, AttachmentKind, DigestStatus, MessageStatus, ReplyKind, ReplyStatus, Stage
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -115,13 +115,31 @@ class Message(Base):
     failure_traceback: Mapped[str | None] = mapped_column(CleanText)
     date_header: Mapped[str | None] = mapped_column(CleanText)
     references: Mapped[str | None] = mapped_column("references_header", CleanText)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)  # when we stored it
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # 0004: when the provider received it (deadlines, "late", the reply's wording) and how that is known;
+    # a second delivery of a stored submission points to the first and is never judged again.
+    arrived_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    arrival_source: Mapped[ArrivalSource] = mapped_column(
+        _enum(ArrivalSource, "arrival_source", length=16), default=ArrivalSource.STORED
+    )
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.position"
     )
     replies: Mapped[list[Reply]] = relationship(back_populates="message", cascade="all, delete-orphan")
+
+
+class Submission(Base):
+    """One submission's identity, held by the first message that carried it: the key is unique, so a
+    second delivery (a resend, an import then the IMAP copy, a rescan) can only become a duplicate."""
+
+    __tablename__ = "submissions"
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256, see ingest.identity
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Attachment(Base):
@@ -146,6 +164,7 @@ class Attachment(Base):
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     problems: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(CleanJSON, default=dict)
+    note: Mapped[str | None] = mapped_column(CleanText)  # 0004: why a picture is no photo (a logo, 1×1)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 

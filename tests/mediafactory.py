@@ -530,3 +530,20 @@ def make_7z(
             link.symlink_to(symlink[1])
             archive.write(link, symlink[0])
     return path
+
+
+def _tnef_attribute(level: int, attr_id: int, attr_type: int, data: bytes) -> bytes:
+    checksum = sum(data) & 0xFFFF
+    return struct.pack("<BHHI", level, attr_id, attr_type, len(data)) + data + struct.pack("<H", checksum)
+
+
+def tnef_bytes(files: Mapping[str, bytes]) -> bytes:
+    """A winmail.dat as Outlook writes it (TNEF): version, code page, then each file's title and data."""
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += _tnef_attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += _tnef_attribute(1, 0x9007, 0x0006, struct.pack("<II", 936, 0))  # attOemCodepage: GBK
+    for name, data in files.items():
+        out += _tnef_attribute(2, 0x9002, 0x0006, b"\x01\x00\xff\xff\xff\xff" + bytes(8))  # attAttachRendData
+        out += _tnef_attribute(2, 0x8010, 0x0001, name.encode("utf-8") + b"\0")  # attAttachTitle
+        out += _tnef_attribute(2, 0x800F, 0x0006, data)  # attAttachData
+    return out

@@ -111,7 +111,16 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
     assert not failed, f"failed (our bug), with stage: {failed}"
     for m in rows:
         where = by_sha[m.raw_sha256 or ""][0].relative_to(corpus)
-        assert m.status in (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.IGNORED), where
+        assert m.status in (
+            MessageStatus.ACCEPTED,
+            MessageStatus.REJECTED,
+            MessageStatus.IGNORED,
+            MessageStatus.DUPLICATE,
+        ), where
+        if m.status is MessageStatus.DUPLICATE:  # another file of the corpus under the same Message-ID and sender
+            original = next(o for o in rows if o.id == m.duplicate_of)
+            assert original.status is not MessageStatus.DUPLICATE and m.replies == [], where
+            assert (original.message_id, original.sender) == (m.message_id, m.sender), where
         assert m.decided_at is not None and m.attempts == 1, where
         if m.status is not MessageStatus.ACCEPTED:
             assert m.reasons and all(r.strip() for r in m.reasons), where
@@ -126,7 +135,8 @@ def test_every_corpus_message_reaches_one_explained_outcome(intake: App) -> None
     machine = {hashlib.sha256(p.read_bytes()).hexdigest() for pattern in MACHINE_MAIL for p in corpus.glob(pattern)}
     assert len(machine) >= 15
     for sha in machine:
-        assert stored[sha].status is MessageStatus.IGNORED and stored[sha].replies == [], by_sha[sha]
+        assert stored[sha].status in (MessageStatus.IGNORED, MessageStatus.DUPLICATE), by_sha[sha]
+        assert stored[sha].replies == [], by_sha[sha]
     automatic = {sha: why for sha, paths in by_sha.items() if (why := looks_automatic(paths[0].read_bytes()))}
     for sha, why in automatic.items():
         assert stored[sha].replies == [], (by_sha[sha][0], why)

@@ -37,7 +37,7 @@ from store.models import Attachment, DigestRun, Message
 pytestmark = pytest.mark.servers
 
 DAY = dt.date(2020, 6, 15)
-EVIL_SUBJECT = '<script>alert(1)</script>西宁市总工会线下活动汇总"><img src=x onerror=alert(2)>'
+EVIL_SUBJECT = '<script>alert(1)</script>某某总工会线下活动汇总"><img src=x onerror=alert(2)>'
 LINK = "https://mail.qq.com/cgi-bin/ftnExs_download?k=7a3b&t=exs_ftn_download&code=9f2e"
 
 

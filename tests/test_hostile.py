@@ -420,11 +420,15 @@ def test_zip_bomb_end_to_end(intake: App, tmp_path: Path) -> None:
         tmp_path,
     )
     print(f"zip bomb judged in {time.monotonic() - started:.2f} s")
-    assert msg.status is MessageStatus.REJECTED
+    # the report has its photo and description: the bomb is an extra file, noted and never unpacked
+    assert msg.status is MessageStatus.ACCEPTED
     bomb_row = next(a for a in msg.attachments if a.display_name == "资料.zip")
     assert bomb_row.kind is AttachmentKind.ARCHIVE and bomb_row.problems and not bomb_row.valid
     assert all(a.size < 10_000_000 for a in msg.attachments)  # nothing of the 50 MB was kept
-    assert msg.replies[0].status is ReplyStatus.PENDING and bomb_row.problems[0] in msg.replies[0].body_text
+    assert msg.notes == [f"“资料.zip”未计入：{bomb_row.problems[0]}"]
+    reply = msg.replies[0]
+    assert reply.status is ReplyStatus.PENDING and reply.kind.value == "acknowledgement"
+    assert f"请留意：\n  - “资料.zip”未计入：{bomb_row.problems[0]}" in reply.body_text
 
 
 def test_pixel_bomb_end_to_end(intake: App, tmp_path: Path) -> None:
@@ -459,17 +463,25 @@ def test_a_message_over_the_size_limit_is_recorded_from_its_header_and_answered_
     assert "邮件大小 90.0 MB" in reply.body_text
 
 
-def test_one_message_id_reused_by_different_messages(intake: App, tmp_path: Path) -> None:
+def test_one_message_id_reused_by_the_same_sender_is_one_submission(intake: App, tmp_path: Path) -> None:
+    # a message's identity is its Message-ID with its sender: a second message under the same pair
+    # is a second delivery of the first, recorded as such and never judged or answered again
     reused = b"<same-id@163.com>"
     good = message([text_part(), file_part(samples.jpeg())], message_id=reused)
     no_photo = message([text_part()], message_id=reused)
     first = judge(intake, good, tmp_path)
     second = judge(intake, no_photo, tmp_path)
     assert first.id != second.id and first.message_id == second.message_id == reused.decode()
-    assert (first.status, second.status) == (MessageStatus.ACCEPTED, MessageStatus.REJECTED)
-    assert second.reasons == ["邮件中没有活动照片"]
-    assert first.replies[0].kind.value == "acknowledgement" and second.replies[0].kind.value == "rejection"
-    assert first.replies[0].reply_message_id != second.replies[0].reply_message_id
+    assert (first.status, second.status) == (MessageStatus.ACCEPTED, MessageStatus.DUPLICATE)
+    assert second.duplicate_of == first.id and second.replies == []
+    assert second.reasons == [
+        f"重复投递：与第 {first.id} 号邮件是同一封邮件（Message-ID 与发件人相同），不再判定，也不再回复"
+    ]
+    assert [r.kind.value for r in first.replies] == ["acknowledgement"]
+    # from another sender the same Message-ID is another submission
+    other = judge(intake, message([text_part()], message_id=reused, sender=b"other@126.com"), tmp_path)
+    assert other.status is MessageStatus.REJECTED and other.reasons == ["邮件中没有活动照片"]
+    assert other.replies[0].reply_message_id != first.replies[0].reply_message_id
     # the same bytes again are the same message: judged once
     path = tmp_path / "again.eml"
     path.write_bytes(good)

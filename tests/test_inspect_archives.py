@@ -108,7 +108,7 @@ def test_a_member_with_the_wrong_extension_is_reported_on_the_member(tmp_path: P
     facts = _inspect(path, tmp_path / "work")
 
     assert facts.problems == ()
-    assert facts.members[0].facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序）",)
+    assert facts.members[0].facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序），出于安全原因不予接收",)
 
 
 def test_directories_are_skipped(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_an_executable_named_like_a_photo_is_called_out(tmp_path: Path) -> None:
     assert facts.kind is AttachmentKind.OTHER
     assert facts.label == "可执行程序"
     assert facts.name_mismatch
-    assert facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序）",)
+    assert facts.problems == ("文件“照片1.jpg”不是图片（实际为可执行程序），出于安全原因不予接收",)
 
 
 def test_a_windows_program_named_like_a_video_is_called_out(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_a_windows_program_named_like_a_video_is_called_out(tmp_path: Path) -> N
     facts = inspect_file(path, filename="视频.mp4", workdir=tmp_path / "work")
 
     assert facts.label == "可执行程序"
-    assert facts.problems == ("文件“视频.mp4”不是视频（实际为可执行程序）",)
+    assert facts.problems == ("文件“视频.mp4”不是视频（实际为可执行程序），出于安全原因不予接收",)
 
 
 def test_a_text_file_named_mp4_is_text(tmp_path: Path) -> None:
@@ -157,3 +157,26 @@ def test_unknown_bytes_are_other(tmp_path: Path, data: bytes) -> None:
 )
 def test_extensions_promise_kinds(filename: str, kind: AttachmentKind | None) -> None:
     assert expected_kind(filename) is kind
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("说明.txt", b"#!/bin/sh\nrm -rf ~\n"),
+        ("资料.dat", b"\xcf\xfa\xed\xfe" + bytes(60)),
+    ],
+    ids=["script", "mach-o"],
+)
+def test_programs_are_known_by_their_first_bytes_whatever_their_name(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    facts = inspect_file(path, filename=name, workdir=tmp_path / "work")
+    assert facts.executable
+    assert any(p.endswith("出于安全原因不予接收") and name in p for p in facts.problems)
+
+
+def test_text_that_happens_to_start_with_mz_is_no_program(tmp_path: Path) -> None:
+    path = tmp_path / "file"
+    path.write_bytes("MZ 活动说明：六月在西宁举办线下活动。\n".encode())
+    facts = inspect_file(path, filename="说明.txt", workdir=tmp_path / "work")
+    assert (facts.executable, facts.problems) == (False, ())

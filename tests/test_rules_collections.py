@@ -36,6 +36,7 @@ def view(path: Path, tmp_path: Path, name: str | None = None) -> FileView:
         mime=facts.mime,
         media=facts.media,
         image=facts.image,
+        executable=facts.executable,
     )
 
 
@@ -200,7 +201,9 @@ def test_photography_wants_large_real_pictures_and_records_exif(tmp_path: Path) 
     assert problems == []
     assert notes == ["照片“劳模.jpg”：拍摄于 2020-06-18 09:30，相机 Canon EOS 80D。"]
     assert judge(MailboxKind.PHOTOGRAPHY, big, small)[0] == ["照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素"]
-    assert judge(MailboxKind.PHOTOGRAPHY, big, elf)[0] == ["文件“照片1.jpg”不是图片（实际为可执行程序）"]
+    assert judge(MailboxKind.PHOTOGRAPHY, big, elf)[0] == [
+        "文件“照片1.jpg”不是图片（实际为可执行程序），出于安全原因不予接收"
+    ]
 
 
 def test_offline_photos_outside_the_campaign_are_a_warning_not_a_rejection(tmp_path: Path) -> None:
@@ -281,6 +284,8 @@ late = "reject"
 [rules.photography]
 photo_min_long_side = 1200
 campaign_start = 2020-06-01
+[rules.offline-activity]
+picture_min_long_side = 0
 """
         )
     )
@@ -295,6 +300,8 @@ campaign_start = 2020-06-01
     assert video.require_mp4 is True
     photo = settings.rules[MailboxKind.PHOTOGRAPHY]
     assert (photo.photo_min_long_side, photo.campaign_start) == (1200, dt.date(2020, 6, 1))
+    assert photo.picture_min_long_side == 300  # the default: logos and icons are no photos
+    assert settings.rules[MailboxKind.OFFLINE_ACTIVITY].picture_min_long_side is None
 
 
 @pytest.mark.parametrize(

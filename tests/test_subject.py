@@ -35,6 +35,12 @@ REPORT = MailboxKind.OFFLINE_ACTIVITY
         "答复: FW: 西宁市总工会线下活动汇总",
         "ＲＥ：西宁市总工会线下活动汇总",
         "西宁总工会线下活动汇总",
+        "关于西宁市总工会线下活动汇总的报告",
+        "青海省西宁市总工会线下活动汇总",
+        "西宁市总工会7月线下活动汇总",
+        "西宁市总工会“网聚职工正能量”线下活动汇总",
+        "线下活动汇总（西宁市总工会）",
+        "西宁市总工会第二批线下活动 汇总",
     ],
 )
 def test_tolerant_forms_find_the_unit(subject: str) -> None:
@@ -84,3 +90,46 @@ def test_subject_without_any_unit_does_not_pretend_a_closest_one() -> None:
     assert problem.text == "邮件标题“活动照片”不符合格式“单位+线下活动汇总”"
     assert "标题中没有找到活动单位名单中的单位" in problem.fix
     assert "最接近" not in problem.fix
+
+
+def test_two_units_in_one_report_subject_are_told_one_report_per_unit() -> None:
+    verdict = check_subject("西宁市总工会、海东市总工会线下活动汇总", kind=REPORT, roster=ROSTER)
+    assert verdict.unit is None
+    (problem,) = verdict.problems
+    assert problem.text == "标题中有 2 个单位（西宁市总工会、海东市总工会），一封邮件只能报送一个单位的线下活动汇总"
+    assert "请每个单位分别发送一封邮件" in problem.fix
+
+
+def test_the_longest_roster_name_wins_and_an_alias_is_its_unit() -> None:
+    roster = Roster(units=(Unit(name="青海省建设工会", aliases=("省建设工会",)), Unit(name="西宁市总工会")))
+    verdict = check_subject("青海省建设工会线下活动汇总", kind=REPORT, roster=roster)
+    assert (verdict.unit, verdict.problems) == ("青海省建设工会", ())
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("关于海南总工会线下活动汇总的报告", "标题中的单位“海南总工会”不在活动单位名单中"),
+        ("关于线下活动汇总的报告", "标题中没有写明活动单位名单中的单位"),
+        ("线下活动汇总", "标题中没有写明活动单位名单中的单位"),
+    ],
+)
+def test_unknown_unit_is_quoted_only_when_it_plausibly_is_one(subject: str, text: str) -> None:
+    verdict = check_subject(subject, kind=REPORT, roster=ROSTER)
+    (problem,) = verdict.problems
+    assert problem.text == text
+    assert "最接近的是：" in problem.fix and "（空）" not in problem.text
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        ("青海省西宁市总工会《战疫路上的劳动者》", "战疫路上的劳动者"),
+        ("《战疫路上的劳动者》西宁市总工会", "战疫路上的劳动者"),
+        ("关于报送西宁市总工会作品《战疫路上的劳动者》", "战疫路上的劳动者"),
+        ("西宁市总工会《海东市总工会的一天》", "海东市总工会的一天"),
+    ],
+)
+def test_collection_subject_finds_the_unit_outside_the_title(subject: str, title: str) -> None:
+    verdict = check_subject(subject, kind=MailboxKind.MICRO_VIDEO, roster=ROSTER)
+    assert (verdict.unit, verdict.title, verdict.problems) == ("西宁市总工会", title, ())

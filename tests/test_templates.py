@@ -31,7 +31,8 @@ def _reply(status: MessageStatus) -> dict[str, object]:
         subject=EVIL,
         unit="西宁市总工会",
         title=None,
-        received_at=dt.datetime(2020, 6, 1, 2, 0),
+        received_at=dt.datetime(2020, 6, 1, 2, 30),
+        arrived_at=dt.datetime(2020, 6, 1, 2, 0),
     )
     files = [
         FileView(name=EVIL, kind=AttachmentKind.PHOTO, label="JPEG 图片", size=2048, valid=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import ssl
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ class ImapSession:
         self.timeout = timeout
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
+        self.internaldates: dict[int, dt.datetime] = {}  # filled by fetch and fetch_headers
 
     def __enter__(self) -> ImapSession:
         s = self.settings
@@ -79,6 +81,14 @@ class ImapSession:
             raise RuntimeError("the IMAP session is not open")
         return self.client
 
+    def _remember_dates(self, data: dict[int, dict[bytes, Any]]) -> None:
+        """INTERNALDATE of each fetched UID: when the server received the message (imapclient gives it
+        naive, in this machine's local time)."""
+        for uid, item in data.items():
+            value = item.get(b"INTERNALDATE")
+            if isinstance(value, dt.datetime):
+                self.internaldates[int(uid)] = value
+
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs above last_uid, ascending (`UID n:*` always answers the highest UID, so filter)."""
         found: Sequence[int] = self._c().search(["UID", f"{last_uid + 1}:*"])
@@ -95,12 +105,14 @@ class ImapSession:
         wanted = list(uids)
         if not wanted:
             return {}
-        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[]"])
+        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[]", "INTERNALDATE"])
+        self._remember_dates(data)
         return {int(uid): bytes(item[b"BODY[]"]) for uid, item in data.items() if b"BODY[]" in item}
 
     def fetch_headers(self, uids: Iterable[int]) -> dict[int, bytes]:
         wanted = list(uids)
         if not wanted:
             return {}
-        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[HEADER]"])
+        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+        self._remember_dates(data)
         return {int(uid): bytes(item[b"BODY[HEADER]"]) for uid, item in data.items() if b"BODY[HEADER]" in item}

@@ -109,6 +109,7 @@ class Poller:
                             raw=raw,
                             size=sizes.get(uid, len(raw)),
                             oversize=uid in big,
+                            internaldate=imap.internaldates.get(uid),
                         )
                         if msg_id is not None:
                             status = self.pipeline.process(msg_id)

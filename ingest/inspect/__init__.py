@@ -14,7 +14,9 @@ from ingest.inspect.detect import (
     Route,
     classify,
     expected_kind,
+    is_program,
     mismatch_problem,
+    program_problem,
     sniff,
 )
 from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
@@ -22,6 +24,7 @@ from ingest.inspect.images import inspect_image
 from ingest.inspect.media import inspect_media
 from ingest.inspect.rars import MissingToolError, RarBackend
 from ingest.inspect.sevenzips import SevenZipBackend
+from ingest.inspect.tnefs import TnefBackend
 from ingest.inspect.zips import ZipBackend
 from store.enums import AttachmentKind
 
@@ -39,10 +42,11 @@ DEFAULT_LIMITS = InspectLimits()
 EMPTY = "文件是空的（0 字节）"
 TOO_DEEP = "压缩包里套着的压缩包层数过多，未打开"
 UNSUPPORTED_ARCHIVE = "无法打开这种压缩包（只支持 ZIP、RAR、7Z 格式）"
-_BACKENDS: dict[Route, type[ZipBackend] | type[RarBackend] | type[SevenZipBackend]] = {
+_BACKENDS: dict[Route, type[ZipBackend] | type[RarBackend] | type[SevenZipBackend] | type[TnefBackend]] = {
     Route.ZIP: ZipBackend,
     Route.RAR: RarBackend,
     Route.SEVENZIP: SevenZipBackend,
+    Route.TNEF: TnefBackend,
 }
 
 
@@ -87,8 +91,11 @@ class _Inspection:
         facts = self._measure(path, found, description, size=size, depth=depth)
         mismatch = expected is not None and expected is not facts.kind
         problems = facts.problems
+        program = is_program(path, facts.label)
         if mismatch and expected is not None:
-            problems = (mismatch_problem(filename, expected, facts.label), *problems)
+            problems = (mismatch_problem(filename, expected, facts.label, program=program), *problems)
+        elif program:  # named, whatever it is called
+            problems = (program_problem(filename), *problems)
         return FileFacts(
             mime=facts.mime,
             kind=facts.kind,
@@ -96,6 +103,7 @@ class _Inspection:
             problems=problems,
             name_mismatch=mismatch,
             is_description=facts.is_description,
+            executable=program,
             image=facts.image,
             media=facts.media,
             members=facts.members,

@@ -20,6 +20,7 @@ class Route(enum.Enum):
     ZIP = "zip"
     RAR = "rar"
     SEVENZIP = "7z"
+    TNEF = "tnef"  # Outlook's winmail.dat: the files it packs are unpacked like an archive's
     ARCHIVE = "archive"  # an archive format that is recognised but not opened
     PLAIN = "plain"  # nothing more to measure
 
@@ -40,6 +41,17 @@ _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 _EXECUTABLE = "可执行程序"
+TNEF_LABEL = "Outlook 封装文件（winmail.dat）"
+# the first bytes of programs, whatever libmagic makes of the rest
+_PROGRAM_MAGIC = (
+    b"\x7fELF",  # Linux and Android
+    b"\xfe\xed\xfa\xce",  # Mach-O, 32 and 64 bit, either byte order, and universal binaries
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",  # scripts
+)  # Windows programs: "MZ" and a PE header, see is_program
 
 # (mime, kind, label, route, is_description)
 _TABLE: tuple[tuple[str, AttachmentKind, str, Route, bool], ...] = (
@@ -112,6 +124,8 @@ _TABLE: tuple[tuple[str, AttachmentKind, str, Route, bool], ...] = (
     ("application/zstd", _K.ARCHIVE, "ZST 压缩包", Route.ARCHIVE, False),
     ("application/vnd.ms-cab-compressed", _K.ARCHIVE, "CAB 压缩包", Route.ARCHIVE, False),
     ("application/x-lzh-compressed", _K.ARCHIVE, "LZH 压缩包", Route.ARCHIVE, False),
+    ("application/vnd.ms-tnef", _K.ARCHIVE, TNEF_LABEL, Route.TNEF, False),
+    ("application/ms-tnef", _K.ARCHIVE, TNEF_LABEL, Route.TNEF, False),
     ("application/x-executable", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
     ("application/x-pie-executable", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
     ("application/x-sharedlib", _K.OTHER, _EXECUTABLE, Route.PLAIN, False),
@@ -212,6 +226,23 @@ def sniff(path: Path) -> tuple[str, str]:
     return mime.lower(), description
 
 
+def is_program(path: Path, label: str) -> bool:
+    """A program or script, by its first bytes (or libmagic's type), whatever the file is called."""
+    if label in (_EXECUTABLE, "脚本文件", "Windows 安装程序"):
+        return True
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if head[:2] == b"MZ" and len(head) >= 0x40:  # Windows: the PE header where the DOS stub points
+        offset = int.from_bytes(head[0x3C:0x40], "little")
+        if head[offset : offset + 4] == b"PE\0\0":
+            return True
+    return any(head.startswith(magic) for magic in _PROGRAM_MAGIC)
+
+
+def program_problem(filename: str) -> str:
+    return f"文件“{filename}”是可执行程序或脚本，出于安全原因不予接收"
+
+
 def classify(path: Path, mime: str, description: str) -> FileType:
     """The table row for a file, refining what libmagic leaves generic (zip-based and OLE documents)."""
     if mime == "application/zip":
@@ -277,5 +308,6 @@ def expected_kind(filename: str) -> AttachmentKind | None:
     return None
 
 
-def mismatch_problem(filename: str, expected: AttachmentKind, label: str) -> str:
-    return f"文件“{filename}”不是{KIND_NOUNS[expected]}（实际为{label}）"
+def mismatch_problem(filename: str, expected: AttachmentKind, label: str, *, program: bool = False) -> str:
+    found = f"文件“{filename}”不是{KIND_NOUNS[expected]}（实际为{label}）"
+    return found + "，出于安全原因不予接收" if program else found

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from store.enums import AttachmentKind
 
@@ -69,6 +71,26 @@ class FileFacts:
     problems: tuple[str, ...]
     name_mismatch: bool  # the extension says one kind, the bytes another
     is_description: bool  # a document usable as a description (docx, doc, pdf, txt, wps, odt, rtf)
+    executable: bool = False  # a program or script by its bytes (ELF, PE, Mach-O, #!), whatever its name
     image: ImageFacts | None = None
     media: MediaFacts | None = None
     members: tuple[Member, ...] = ()
+
+
+def facts_json(value: Any) -> Any:
+    """Facts as JSON for the store: dataclasses as objects, dates as ISO text; members and paths left out."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: facts_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in ("members", "path")
+        }
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [facts_json(v) for v in value]
+    if isinstance(value, Path):
+        return None
+    if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
+        return value.value
+    return value

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
-_URL = re.compile(
-    r"https?://(?:[\w-]+\.)*(?:mail\.qq\.com/cgi-bin/ftnExs_download|wx\.mail\.qq\.com/ftn/download"
-    r"|mail\.qq\.com/ftn/download|mail\.163\.com/large-attachment-download|mail\.126\.com/large-attachment-download"
-    r"|fs\.163\.com|fs\.126\.com|dashi\.163\.com/html/cloud-attachment-download)[^\s\"'<>）)]*",
-    re.I,
-)
+_URL = re.compile(r"https?://[^\s\"'<>）)]+", re.I)
+# the providers' download hosts, exactly, and the path each serves its large attachments under
+# ("" : every path); any other host, a look-alike suffix or a user part is plain text
+PROVIDER_PATHS: dict[str, tuple[str, ...]] = {
+    "mail.qq.com": ("/cgi-bin/ftnexs_download", "/ftn/download"),
+    "wx.mail.qq.com": ("/ftn/download",),
+    "mail.163.com": ("/large-attachment-download",),
+    "mail.126.com": ("/large-attachment-download",),
+    "fs.163.com": ("",),
+    "fs.126.com": ("",),
+    "dashi.163.com": ("/html/cloud-attachment-download",),
+}
 _ENTRY = re.compile(
     r"(?P<name>[^\s()（）<>\"]{1,200}?\.[A-Za-z0-9]{1,8})\s*[(（]\s*(?P<size>[\d.]+\s*[KMGT]i?B?)\s*"
     r"(?:[,，]\s*(?P<expires>[^)）]{1,60}?)\s*(?:到期|过期))?\s*[)）]",
@@ -33,8 +40,26 @@ class LargeLink:
         return asdict(self)
 
 
-def _provider(url: str) -> str:
-    return "QQ邮箱" if "qq.com" in url.lower() else "网易邮箱"
+def _provider(host: str) -> str:
+    return "QQ邮箱" if host.endswith("qq.com") else "网易邮箱"
+
+
+def download_host(url: str) -> str | None:
+    """The provider host a large-attachment link points to, or None when it is not one: the URL is
+    parsed, its host must be one of the providers' exactly (no user part, no other port)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or port not in (None, 80, 443):
+        return None
+    host = (parts.hostname or "").lower()
+    paths = PROVIDER_PATHS.get(host)
+    if paths is None:
+        return None
+    path = parts.path.lower()
+    return host if any(path.startswith(p) for p in paths) else None
 
 
 def find_links(text: str, html: str) -> list[LargeLink]:
@@ -44,7 +69,8 @@ def find_links(text: str, html: str) -> list[LargeLink]:
     for source in (text, plain_html):
         for match in _URL.finditer(source):
             url = htmllib.unescape(match.group(0)).rstrip(".,;")
-            if url in found:
+            host = download_host(url)
+            if host is None or url in found:
                 continue
             before = _TAGS.sub(" ", source[max(0, match.start() - 600) : match.start()])
             entries = list(_ENTRY.finditer(before))
@@ -54,6 +80,6 @@ def find_links(text: str, html: str) -> list[LargeLink]:
                 filename=entry.group("name") if entry else None,
                 size=entry.group("size").replace(" ", "") if entry else None,
                 expires=(entry.group("expires") or None) if entry else None,
-                provider=_provider(url),
+                provider=_provider(host),
             )
     return list(found.values())

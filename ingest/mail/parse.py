@@ -44,6 +44,11 @@ MAX_REFERENCES_CHARS = 16_000  # the newest end of References is kept
 MAX_ADDRESS_CHARS = 4_000  # of a From header, before it is parsed (the stdlib recurses per "(")
 HEADERS_ONLY_BYTES = 256 * 1024  # what parse_headers_only reads of a refused message
 
+# a signature over the message, not a file the sender submitted: never listed, never counted
+SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+SIGNATURE_NAMES = frozenset({"smime.p7s", "signature.asc"})
 BROKEN_BASE64 = "附件的 base64 编码有错误（含有不该有的字符或长度不对），收到的文件可能不完整"
 
 
@@ -58,6 +63,12 @@ class Part:
     inline: bool
     payload: bytes
     problems: tuple[str, ...] = ()  # what was wrong with the part itself (e.g. broken base64)
+
+    @property
+    def is_signature(self) -> bool:
+        """An S/MIME or PGP signature (by its type, or smime.p7s by name)."""
+        name = (self.filename or "").strip().lower()
+        return self.content_type.lower() in SIGNATURE_TYPES or name in SIGNATURE_NAMES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html as htmllib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +24,9 @@ _BOILERPLATE = re.compile(
     r"(发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*|-{2,}.*?原始邮件.*$)", re.I | re.S
 )
 _QUOTE = re.compile(r"^(>.*|在 .*写道：|On .* wrote:)$", re.M)
-_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_COMMENTS = re.compile(r"<!--.*?-->", re.S)  # Outlook's conditional comments carry pages of XML
+_SPACES = re.compile(r"[ \t\u3000]+")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -43,6 +47,8 @@ class FileView:
     mime: str = ""
     media: MediaFacts | None = None
     image: ImageFacts | None = None
+    executable: bool = False  # a program or script: never valid, always a reason to reject
+    note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,11 +61,26 @@ class Submission:
     large_links: int = 0  # large-attachment links found in the body (a work may come that way)
 
 
+# the kinds of file that are the work itself in each collection: when one of them fails its own
+# check the work is rejected; any other failing file is only noted when the work is complete
+WORK_KINDS: dict[MailboxKind, frozenset[AttachmentKind]] = {
+    MailboxKind.OFFLINE_ACTIVITY: frozenset(),
+    MailboxKind.MICRO_VIDEO: frozenset({AttachmentKind.VIDEO}),
+    MailboxKind.RECITATION: frozenset({AttachmentKind.VIDEO}),
+    MailboxKind.PHOTOGRAPHY: frozenset({AttachmentKind.PHOTO}),
+    MailboxKind.SERVICE_PLATFORM: frozenset(),
+    MailboxKind.MICRO_FILM: frozenset({AttachmentKind.VIDEO}),
+    MailboxKind.SONG: frozenset({AttachmentKind.AUDIO, AttachmentKind.VIDEO}),
+    MailboxKind.MICRO_LESSON: frozenset({AttachmentKind.VIDEO}),
+}
+
+
 def description_text(*, text: str, html: str) -> str:
-    """The sender's own words: body text (or HTML text), without quotes and client boilerplate."""
-    text = text if text.strip() else _TAGS.sub(" ", html)
-    text = _QUOTE.sub("", text)
-    return _BOILERPLATE.sub("", text).strip()
+    """The sender's own words: body text (or the HTML's text, decoded), without quotes and boilerplate."""
+    if not text.strip():
+        text = htmllib.unescape(_TAGS.sub(" ", _COMMENTS.sub(" ", html)))
+    text = _QUOTE.sub("", text.replace("\xa0", " "))
+    return _SPACES.sub(" ", _BOILERPLATE.sub("", text)).strip()
 
 
 def has_description(sub: Submission) -> bool:
@@ -67,23 +88,40 @@ def has_description(sub: Submission) -> bool:
     return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
 
 
-def file_problems(sub: Submission) -> list[Problem]:
-    """Every problem found in the files themselves (wrong type, damaged, unsafe archive)."""
+def _file_problem(f: FileView, text: str) -> Problem:
+    if f.executable:
+        return Problem(
+            code="program", text=text, fix=f"请删除“{f.name}”后重新发送；作品和材料请用图片、视频或文档格式。"
+        )
+    return Problem(code="bad-file", text=text, fix=f"请检查文件“{f.name}”，换成完好、格式正确的文件后重新发送。")
+
+
+def file_problems(sub: Submission, *, complete: bool = False) -> tuple[list[Problem], list[str]]:
+    """What is wrong in the files themselves (wrong type, damaged, unsafe archive, a program), as
+    problems; when the submission is complete without them, a failing extra file is only noted.
+    A program always rejects, and so does a failing file of the kind that is the work."""
     problems: list[Problem] = []
+    notes: list[str] = []
+    work = WORK_KINDS[sub.kind]
     for f in sub.files:
         for text in f.problems:
-            problems.append(
-                Problem(code="bad-file", text=text, fix=f"请检查文件“{f.name}”，换成完好、格式正确的文件后重新发送。")
-            )
-    return problems
+            if f.executable or not complete or f.kind in work:
+                problems.append(_file_problem(f, text))
+            else:
+                notes.append(f"“{f.name}”未计入：{text}")
+    return problems, notes
+
+
+def _photos(sub: Submission) -> list[FileView]:
+    return [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and not f.duplicate and not f.note]
 
 
 def check_offline_report(sub: Submission) -> list[Problem]:
-    """A report needs at least one real photo and a short description."""
-    problems = file_problems(sub)
-    photos = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and not f.duplicate]
-    if not photos:
+    """What a report needs: at least one real photo of the activity and a short description."""
+    problems: list[Problem] = []
+    if not _photos(sub):
         dupes = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and f.duplicate]
+        small = [f for f in sub.files if f.kind is AttachmentKind.PHOTO and f.valid and f.note]
         if dupes:
             problems.append(
                 Problem(
@@ -93,11 +131,12 @@ def check_offline_report(sub: Submission) -> list[Problem]:
                 )
             )
         else:
+            seen = "".join(f"“{f.name}”{f.note}；" for f in small)
             problems.append(
                 Problem(
                     code="no-photo",
                     text="邮件中没有活动照片",
-                    fix="请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。",
+                    fix=f"{seen}请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。",
                 )
             )
     if not has_description(sub):
@@ -112,12 +151,25 @@ def check_offline_report(sub: Submission) -> list[Problem]:
 
 
 def review(sub: Submission) -> Review:
-    """Problems (reject) and notes (remind) for one submission, by the rules of its mailbox kind."""
+    """Problems (reject) and notes (remind) for one submission, by the rules of its mailbox kind.
+
+    Pictures that are no photos (logos, icons, 1×1) are not looked at by the kind's rules. When the
+    submission has what its kind requires without the files that fail their own check, those files
+    are only noted (unless one is a program, or of the kind that is the work itself)."""
     rules = sub.rules if sub.rules is not None else DEFAULT_RULES[sub.kind]
     offline = sub.kind is MailboxKind.OFFLINE_ACTIVITY
-    problems = check_offline_report(sub) if offline else file_problems(sub)
-    found = review_collection(sub, rules, described=has_description(sub))
-    return Review(problems=[*problems, *found.problems], notes=found.notes)
+    needs = check_offline_report(sub) if offline else []
+    shown = dataclasses.replace(sub, files=tuple(f for f in sub.files if f.note is None))
+    described = has_description(sub)
+    sound = dataclasses.replace(shown, files=tuple(f for f in shown.files if not f.problems))
+    probe = review_collection(sound, rules, described=described)
+    if not needs and not probe.problems:
+        problems, notes = file_problems(shown, complete=True)
+        if not problems:
+            return Review(problems=[], notes=[*probe.notes, *notes])
+    found = review_collection(shown, rules, described=described)
+    problems, _ = file_problems(shown)
+    return Review(problems=[*problems, *needs, *found.problems], notes=found.notes)
 
 
 def content(case: Case) -> Finding:

@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from campaign.notice import REPORT_SUFFIX, MailboxKind, convention
+from campaign.notice import REPORT_SUFFIX, MailboxKind, convention, name_key
+from campaign.settings import Unit
 from ingest.mail.decode import normalise_subject
 from ingest.roster import Roster
 from ingest.rules import Finding, Problem
@@ -34,10 +35,32 @@ def _clean(subject: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _unknown_unit(typed: str, roster: Roster, kind: MailboxKind) -> SubjectVerdict:
-    closest = roster.closest(typed)
+# what a sender plausibly typed as a unit: a name ending like an organisation's
+_UNIT_LIKE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,30}?(?:工会委员会|总工会|工会|工委|委员会|联合会|集团|公司)")
+_LEADING_WORDS = re.compile(r"^(?:关于|报送|上报|提交|呈报|转发|转)+")
+_NOT_A_NAME = re.compile(r"关于|的|报告|汇报|材料|照片|图片|活动|通知|附件")
+_NOTES = re.compile(r"\([^()]*\)|\d{1,2}\s*月(?:份)?|第?[一二三四五六七八九十\d]+\s*(?:批|期)")
+_TITLE = re.compile(r"《([^《》]*)》")
+
+
+def _typed_unit(text: str) -> str | None:
+    """What the sender wrote where the unit belongs, when it plausibly names one; else None."""
+    rest = _NOTES.sub(" ", text.replace(REPORT_SUFFIX, " "))
+    for segment in re.findall(r"[\u4e00-\u9fffA-Za-z0-9]+", rest):
+        found = _UNIT_LIKE.search(_LEADING_WORDS.sub("", segment))
+        if found is not None and len(found.group(0)) >= 3:
+            return _LEADING_WORDS.sub("", found.group(0))
+    words: list[str] = re.findall(r"[\u4e00-\u9fffA-Za-z0-9]+", rest)
+    if len(words) == 1 and 2 <= len(words[0]) <= 12 and not _NOT_A_NAME.search(words[0]):
+        return words[0]
+    return None
+
+
+def _unknown_unit(text: str, roster: Roster, kind: MailboxKind) -> SubjectVerdict:
+    typed = _typed_unit(text)
+    closest = roster.closest(typed or text)
     conv, example = convention(kind)
-    shown = typed or "（空）"
+    what = f"标题中的单位“{typed}”不在活动单位名单中" if typed else "标题中没有写明活动单位名单中的单位"
     return SubjectVerdict(
         unit=None,
         title=None,
@@ -45,10 +68,27 @@ def _unknown_unit(typed: str, roster: Roster, kind: MailboxKind) -> SubjectVerdi
         problems=(
             Problem(
                 code="unknown-unit",
-                text=f"标题中的单位“{shown}”不在活动单位名单中",
+                text=what,
                 fix=f"请使用名单中的单位全称，最接近的是：{'、'.join(closest)}。标题格式为“{conv}”，例如“{example}”。",
             ),
         ),
+    )
+
+
+def _several_units(units: list[Unit], kind: MailboxKind) -> SubjectVerdict:
+    names = "、".join(u.name for u in units)
+    conv, _ = convention(kind)
+    if kind is MailboxKind.OFFLINE_ACTIVITY:
+        text = f"标题中有 {len(units)} 个单位（{names}），一封邮件只能报送一个单位的线下活动汇总"
+        fix = f"请每个单位分别发送一封邮件，标题为“{conv}”，例如“{units[0].name}{REPORT_SUFFIX}”。"
+    else:
+        text = f"标题中有 {len(units)} 个单位（{names}），一封邮件只能报送一个单位的作品"
+        fix = f"请每个单位分别发送，标题为“{conv}”，例如“{units[0].name}《作品名称》”。"
+    return SubjectVerdict(
+        unit=None,
+        title=None,
+        suggestions=tuple(u.name for u in units),
+        problems=(Problem(code="several-units", text=text, fix=fix),),
     )
 
 
@@ -78,31 +118,64 @@ def _wrong_format(subject: str, roster: Roster, kind: MailboxKind) -> SubjectVer
     )
 
 
+def _report(text: str, roster: Roster) -> SubjectVerdict:
+    """`单位+线下活动汇总`, as people write it: the unit anywhere (after 关于, 青海省, in brackets, after
+    the words), with month or batch notes and quotes around; the longest roster name wins."""
+    kind = MailboxKind.OFFLINE_ACTIVITY
+    if REPORT_SUFFIX not in name_key(text):
+        return _wrong_format(text, roster, kind)
+    units = roster.find_all(text)
+    if len(units) > 1:
+        return _several_units(units, kind)
+    if not units:
+        return _unknown_unit(text, roster, kind)
+    return SubjectVerdict(unit=units[0].name, title=None, problems=(), suggestions=())
+
+
+def _title(rest: str) -> str:
+    title = rest.strip(_JOINERS).strip()
+    if title.startswith("《") and "》" in title:
+        return title[1 : title.index("》")].strip()
+    return title.replace("《", "").replace("》", "").strip()
+
+
+def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
+    """A unit written after 青海省 or 关于…, or after the title: (units named outside 《》, the title)."""
+    units = roster.find_all(_TITLE.sub(" ", text))
+    if not units:
+        return None
+    titled = _TITLE.search(text)
+    if titled is not None:
+        return units, titled.group(1).strip()
+    rest = text
+    for label in sorted((units[0].name, *units[0].aliases), key=len, reverse=True):
+        if label in rest:
+            rest = rest.replace(label, " ", 1)
+            break
+    return units, _LEADING_WORDS.sub("", re.sub(r"^(?:青海省|青海)", "", rest.strip(_JOINERS).strip())).strip(_JOINERS)
+
+
 def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> SubjectVerdict:
     """Read the unit (and, for collections, the title) from a subject, tolerantly."""
     text = _clean(subject)
     if kind is MailboxKind.OFFLINE_ACTIVITY:
-        pos = text.find(REPORT_SUFFIX)
-        if pos < 0:
-            return _wrong_format(text, roster, kind)
-        typed = text[:pos].strip(_JOINERS)
-        unit = roster.match(typed)
-        if unit is None:
-            return _unknown_unit(typed, roster, kind)
-        return SubjectVerdict(unit=unit.name, title=None, problems=(), suggestions=())
+        return _report(text, roster)
     hit = roster.prefix(text)
-    if hit is None:
-        return _wrong_format(text, roster, kind)
-    unit, rest = hit
-    title = rest.strip(_JOINERS).strip()
-    if title.startswith("《") and "》" in title:
-        title = title[1 : title.index("》")].strip()
+    if hit is not None:
+        unit, rest = hit
+        unit_name, title = unit.name, _title(rest)
     else:
-        title = title.replace("《", "").replace("》", "").strip()
+        elsewhere = _unit_elsewhere(text, roster)
+        if elsewhere is None:
+            return _wrong_format(text, roster, kind)
+        units, title = elsewhere
+        if len(units) > 1:
+            return _several_units(units, kind)
+        unit_name = units[0].name
     if not title:
         conv, example = convention(kind)
         return SubjectVerdict(
-            unit=unit.name,
+            unit=unit_name,
             title=None,
             suggestions=(),
             problems=(
@@ -111,7 +184,7 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
                 ),
             ),
         )
-    return SubjectVerdict(unit=unit.name, title=title, problems=(), suggestions=())
+    return SubjectVerdict(unit=unit_name, title=title, problems=(), suggestions=())
 
 
 def subject_convention(case: Case) -> Finding:

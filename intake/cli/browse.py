@@ -43,6 +43,9 @@ def message_json(m: Message) -> dict[str, Any]:
         "attempts": m.attempts,
         "failure_stage": m.failure_stage.value if m.failure_stage else None,
         "received_at": m.received_at.isoformat() + "Z",
+        "arrived_at": m.arrived_at.isoformat() + "Z",
+        "arrival_source": m.arrival_source.value,
+        "duplicate_of": m.duplicate_of,
         "attachments": [
             {
                 "filename": a.filename,
@@ -56,12 +59,20 @@ def message_json(m: Message) -> dict[str, Any]:
                 "valid": a.valid,
                 "counted": a.counted,
                 "problems": list(a.problems),
+                "note": a.note,
             }
             for a in m.attachments
         ],
         "large_attachment_links": list(m.large_attachment_links),
         "reply": {"kind": reply.kind.value, "status": reply.status.value} if reply else None,
     }
+
+
+def _reply_cell(m: Message) -> str:
+    """The reply, or for a second delivery the message it repeats (it never gets a reply)."""
+    if m.duplicate_of is not None:
+        return f"- (duplicate of {m.duplicate_of})"
+    return f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-"
 
 
 @cli.command()
@@ -92,7 +103,7 @@ def messages(ctx: Context, status: str | None, mailbox: str | None, as_json: boo
                         clean_text(m.sender or "-", max_chars=30),
                         clean_text(m.unit or "-", max_chars=20),
                         str(sum(1 for a in m.attachments if a.counted)),
-                        f"{m.replies[0].kind.value}:{m.replies[0].status.value}" if m.replies else "-",
+                        _reply_cell(m),
                         clean_text(m.subject or "", max_chars=50),
                     ]
                     for m in rows
@@ -130,6 +141,9 @@ def show(ctx: Context, message_id: int) -> None:
             "unit",
             "title",
             "received_at",
+            "arrived_at",
+            "arrival_source",
+            "duplicate_of",
             "attempts",
             "failure_stage",
             "late",
@@ -146,7 +160,7 @@ def show(ctx: Context, message_id: int) -> None:
                 f"{'file':>14}: {a.display_name} [{a.kind.value}, {a.label}, {a.mime}, {a.size} B, {flag}"
                 f"{', counted' if a.counted else ''}]{' in ' + a.container if a.container else ''}"
             )
-            for p in a.problems:
+            for p in [*a.problems, *([a.note] if a.note else [])]:
                 click.echo(f"{'':>16}- {clean_text(p, max_chars=300)}")
         for link in m.large_attachment_links:
             click.echo(
