@@ -8,7 +8,7 @@ from campaign.notice import KIND_NAMES, MailboxKind, convention, local
 from campaign.settings import ReplySettings
 from ingest.chain import Decision
 from ingest.inspect.detect import TNEF_LABEL
-from ingest.mail.decode import normalise_subject
+from ingest.mail.decode import without_reply_prefixes
 from ingest.mail.links import LargeLink
 from ingest.rules.content import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
@@ -53,7 +53,7 @@ def reply_context(
     subject = msg.subject or ""
     common = {
         "subject": clean_text(subject, max_chars=150) or "（无标题）",
-        "subject_line": clean_text(normalise_subject(subject), max_chars=150) or "（无标题）",
+        "subject_line": clean_text(without_reply_prefixes(subject), max_chars=150) or "（无标题）",
         "collection": KIND_NAMES[kind],
         "received_at": f"{local(msg.arrived_at):%Y年%m月%d日 %H:%M}",  # when the provider received it
         "campaign": replies.campaign,

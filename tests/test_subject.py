@@ -6,6 +6,7 @@ import pytest
 
 from campaign.notice import MailboxKind
 from campaign.settings import Unit
+from ingest.mail.decode import without_reply_prefixes
 from ingest.roster import Roster
 from ingest.rules.subject import check_subject
 
@@ -133,3 +134,39 @@ def test_unknown_unit_is_quoted_only_when_it_plausibly_is_one(subject: str, text
 def test_collection_subject_finds_the_unit_outside_the_title(subject: str, title: str) -> None:
     verdict = check_subject(subject, kind=MailboxKind.MICRO_VIDEO, roster=ROSTER)
     assert (verdict.unit, verdict.title, verdict.problems) == ("西宁市总工会", title, ())
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        ("摄影作品：西宁市总工会《光明守护者》", "光明守护者"),
+        ("微视频-西宁市总工会《战疫》", "战疫"),
+        ("西宁市总工会-摄影作品《一线》", "一线"),
+        ("西宁市总工会摄影作品一线", "一线"),
+        ("西宁市总工会微视频作品：战疫路上", "战疫路上"),
+        ("西宁市总工会《我骄傲，我是中国工人》", "我骄傲，我是中国工人"),  # the sender's comma, not NFKC's
+        ("回复：西宁市总工会《夏都街头（上）》", "夏都街头（上）"),
+    ],
+)
+def test_work_titles_leave_out_category_words_and_keep_the_senders_characters(subject: str, title: str) -> None:
+    verdict = check_subject(subject, kind=MailboxKind.PHOTOGRAPHY, roster=ROSTER)
+    assert (verdict.unit, verdict.title, verdict.problems) == ("西宁市总工会", title, ())
+
+
+def test_a_work_from_a_unit_not_on_the_roster_is_told_exactly_that() -> None:
+    verdict = check_subject("西宁市城西区总工会《一线》", kind=MailboxKind.PHOTOGRAPHY, roster=ROSTER)
+    (problem,) = verdict.problems
+    assert problem.text == "标题中的单位“西宁市城西区总工会”不在活动单位名单中"
+    assert "最接近的是：西宁市总工会" in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("subject", "line"),
+    [
+        ("回复：西宁市总工会《我骄傲，我是中国工人》", "西宁市总工会《我骄傲，我是中国工人》"),
+        ("Ｒｅ: Fw: 西宁市总工会线下活动汇总（6月）", "西宁市总工会线下活动汇总（6月）"),
+        ("西宁市总工会", "西宁市总工会"),
+    ],
+)
+def test_reply_subjects_drop_prefixes_but_keep_the_senders_characters(subject: str, line: str) -> None:
+    assert without_reply_prefixes(subject) == line

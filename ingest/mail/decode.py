@@ -34,6 +34,7 @@ __all__ = [
     "decode_param",
     "decode_text",
     "normalise_subject",
+    "without_reply_prefixes",
 ]
 
 _REPLY_PREFIX = re.compile(
@@ -54,3 +55,21 @@ def normalise_subject(text: str) -> str:
     if m is not None:
         text = text[m.end() :].lstrip()
     return text
+
+
+def without_reply_prefixes(text: str) -> str:
+    """text without its leading reply/forward prefixes, in the sender's own characters: the prefixes
+    are recognised after NFKC (`回复：`, `Ｒｅ:`), but what is kept is not normalised."""
+    shown: list[str] = []  # NFKC of each original character, so that positions map back
+    for ch in text:
+        shown.append(unicodedata.normalize("NFKC", ch).replace("\u3000", " "))
+    folded = "".join(shown)
+    lead = len(folded) - len(folded.lstrip())
+    m = _REPLY_PREFIX.match(folded, lead)
+    end = m.end() if m is not None else lead
+    consumed = 0
+    for index, piece in enumerate(shown):
+        if consumed >= end:
+            return _WHITESPACE.sub(" ", text[index:]).strip()
+        consumed += len(piece)
+    return ""

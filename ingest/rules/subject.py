@@ -41,6 +41,12 @@ _LEADING_WORDS = re.compile(r"^(?:关于|报送|上报|提交|呈报|转发|转)
 _NOT_A_NAME = re.compile(r"关于|的|报告|汇报|材料|照片|图片|活动|通知|附件")
 _NOTES = re.compile(r"\([^()]*\)|\d{1,2}\s*月(?:份)?|第?[一二三四五六七八九十\d]+\s*(?:批|期)")
 _TITLE = re.compile(r"《([^《》]*)》")
+# what senders write around a work's title that is not the title: the collection's name, 作品, 参赛…
+_CATEGORY = re.compile(
+    r"(?:网络正能量)?(?:微视频|诵读|朗诵|摄影|微电影|歌曲|原创歌曲|微课|普惠服务|服务平台|平台)?"
+    r"(?:作品|征集|参赛作品|报送作品|参赛|报送)+"
+    r"|^(?:微视频|诵读|朗诵|摄影|微电影|歌曲|微课)(?=[-—:：_ ])"
+)
 
 
 def _typed_unit(text: str) -> str | None:
@@ -133,10 +139,21 @@ def _report(text: str, roster: Roster) -> SubjectVerdict:
 
 
 def _title(rest: str) -> str:
-    title = rest.strip(_JOINERS).strip()
-    if title.startswith("《") and "》" in title:
-        return title[1 : title.index("》")].strip()
-    return title.replace("《", "").replace("》", "").strip()
+    """The work's title: what stands in 《》, else what is left without the category words."""
+    titled = _TITLE.search(rest)
+    if titled is not None and titled.group(1).strip():
+        return titled.group(1).strip()
+    title = _CATEGORY.sub(" ", rest.replace("《", " ").replace("》", " "))
+    return title.strip(_JOINERS).strip()
+
+
+def _as_sent(title: str, subject: str) -> str:
+    """The title in the sender's own characters (full-width punctuation kept): found in the subject
+    as received, where it reads the same once normalised; else as read."""
+    for candidate in map(str, _TITLE.findall(subject)):
+        if unicodedata.normalize("NFKC", candidate).strip() == title:
+            return candidate.strip()
+    return title
 
 
 def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
@@ -160,13 +177,16 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
     text = _clean(subject)
     if kind is MailboxKind.OFFLINE_ACTIVITY:
         return _report(text, roster)
-    hit = roster.prefix(text)
+    hit = roster.prefix(_CATEGORY.sub("", text, count=1).lstrip(_JOINERS) if _CATEGORY.match(text) else text)
     if hit is not None:
         unit, rest = hit
         unit_name, title = unit.name, _title(rest)
     else:
         elsewhere = _unit_elsewhere(text, roster)
         if elsewhere is None:
+            outside = _CATEGORY.sub(" ", _TITLE.sub(" ", text))
+            if _typed_unit(outside) is not None:  # a unit, but not one on the roster
+                return _unknown_unit(outside, roster, kind)
             return _wrong_format(text, roster, kind)
         units, title = elsewhere
         if len(units) > 1:
@@ -184,7 +204,7 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
                 ),
             ),
         )
-    return SubjectVerdict(unit=unit_name, title=title, problems=(), suggestions=())
+    return SubjectVerdict(unit=unit_name, title=_as_sent(title, subject), problems=(), suggestions=())
 
 
 def subject_convention(case: Case) -> Finding:
