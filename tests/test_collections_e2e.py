@@ -120,7 +120,7 @@ def test_a_good_micro_video_is_acknowledged_with_what_was_counted(
     [
         (
             lambda d: mf.make_video(d, name="作品.mp4", seconds=130, width=1280, height=720),
-            "视频时长 2分10秒，要求 3—5 分钟",
+            "视频时长 2分10秒，要求 3—5分钟",
         ),
         (
             lambda d: mf.make_video(d, name="作品.mp4", seconds=200, width=720, height=1280),
@@ -180,8 +180,8 @@ def test_a_six_minute_song_is_rejected(
 
     msg, text = run(intake("song"), deliver, smtp, mail(song))
 
-    assert msg.reasons == ["录音时长 6分钟，要求 5 分钟以内"]
-    assert "1. 录音时长 6分钟，要求 5 分钟以内" in text
+    assert msg.reasons == ["录音时长 6分钟，要求 5分钟以内"]
+    assert "1. 录音时长 6分钟，要求 5分钟以内" in text
 
 
 # -- photography ---------------------------------------------------------------------------------

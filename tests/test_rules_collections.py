@@ -14,7 +14,8 @@ import pytest
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, ConfigError, KindRules, Settings
 from ingest.inspect import inspect_file
-from ingest.rules.collections import aspect_text, duration_text, range_text
+from ingest.rules.collections import aspect_text
+from ingest.rules.durations import duration_text, range_text
 from ingest.rules.content import FileView, Submission, review
 from intake.config import parse
 
@@ -50,16 +51,18 @@ def judge(
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(130, "2分10秒"), (130.4, "2分10秒"), (360.06, "6分钟"), (45, "45秒"), (299.6, "5分钟")]
+    ("seconds", "text"),
+    [(130, "2分10秒"), (130.4, "2分10秒"), (360.06, "6分钟"), (45, "45秒"), (299.6, "4分59秒"), (300.52, "5分钟")],
 )
-def test_durations_read_like_people_write_them(seconds: float, text: str) -> None:
+def test_durations_read_as_players_show_them(seconds: float, text: str) -> None:
     assert duration_text(seconds) == text
 
 
 def test_ranges_and_ratios() -> None:
-    assert range_text(180, 300) == "要求 3—5 分钟"
-    assert range_text(None, 300) == "要求 5 分钟以内"
-    assert range_text(90, None) == "要求至少 1.5 分钟"
+    assert range_text(180, 300) == "要求 3—5分钟"
+    assert range_text(None, 300) == "要求 5分钟以内"
+    assert range_text(90, None) == "要求至少 1分30秒"
+    assert range_text(150, 320) == "要求 2分30秒—5分20秒"
     assert aspect_text(9 / 16) == "9:16（竖屏）"
     assert aspect_text(4 / 3) == "4:3（横屏）"
     assert aspect_text(1.62) == "约 1.62:1（横屏）"
@@ -88,7 +91,7 @@ def test_a_subtitle_track_is_recorded(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "reason"),
-    [(130, "视频时长 2分10秒，要求 3—5 分钟"), (330, "视频时长 5分30秒，要求 3—5 分钟")],
+    [(130, "视频时长 2分10秒，要求 3—5分钟"), (330, "视频时长 5分30秒，要求 3—5分钟")],
 )
 def test_a_micro_video_outside_three_to_five_minutes_is_rejected(tmp_path: Path, seconds: int, reason: str) -> None:
     video = view(mf.make_video(tmp_path, seconds=seconds, width=1280, height=720), tmp_path)
@@ -140,7 +143,7 @@ def test_several_videos_are_named_in_the_reasons(tmp_path: Path) -> None:
     a = view(mf.make_video(tmp_path, name="a.mp4", seconds=200, width=1280, height=720), tmp_path)
     b = view(mf.make_video(tmp_path, name="b.mp4", seconds=100, width=1280, height=720), tmp_path)
 
-    assert judge(MailboxKind.MICRO_VIDEO, a, b)[0] == ["视频“b.mp4”时长 1分40秒，要求 3—5 分钟"]
+    assert judge(MailboxKind.MICRO_VIDEO, a, b)[0] == ["视频“b.mp4”时长 1分40秒，要求 3—5分钟"]
 
 
 # -- recitation, micro-film, micro-lesson, song ----------------------------------------------------
@@ -151,7 +154,7 @@ def test_recitation_takes_three_to_eight_minutes_of_any_shape(tmp_path: Path) ->
     nine = view(mf.make_video(tmp_path, name="nine.mp4", seconds=540, width=320, height=240), tmp_path)
 
     assert judge(MailboxKind.RECITATION, seven)[0] == []
-    assert judge(MailboxKind.RECITATION, nine)[0] == ["视频时长 9分钟，要求 3—8 分钟"]
+    assert judge(MailboxKind.RECITATION, nine)[0] == ["视频时长 9分钟，要求 3—8分钟"]
 
 
 def test_a_micro_film_has_no_length_limit_unless_configured(tmp_path: Path) -> None:
@@ -166,7 +169,7 @@ def test_a_micro_lesson_is_at_most_five_minutes_and_clear(tmp_path: Path) -> Non
     lesson = view(mf.make_video(tmp_path, seconds=330, width=640, height=360), tmp_path)
 
     assert judge(MailboxKind.MICRO_LESSON, lesson)[0] == [
-        "视频时长 5分30秒，要求 5 分钟以内",
+        "视频时长 5分30秒，要求 5分钟以内",
         "分辨率 640×360，要求至少 1280×720",
     ]
 
@@ -178,7 +181,7 @@ def test_a_song_is_audio_or_video_of_at_most_five_minutes(tmp_path: Path) -> Non
 
     assert judge(MailboxKind.SONG, four)[0] == []
     assert judge(MailboxKind.SONG, clip)[0] == []
-    assert judge(MailboxKind.SONG, six)[0] == ["录音时长 6分钟，要求 5 分钟以内"]
+    assert judge(MailboxKind.SONG, six)[0] == ["录音时长 6分钟，要求 5分钟以内"]
     assert judge(MailboxKind.SONG, view(mf.make_jpeg(tmp_path), tmp_path))[0] == [
         "邮件中没有歌曲录音（音频或视频文件）"
     ]

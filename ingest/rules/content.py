@@ -12,6 +12,7 @@ from campaign.settings import DEFAULT_RULES, KindRules
 from ingest.inspect.facts import ImageFacts, MediaFacts
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
+from ingest.rules.platforms import URL
 from store.enums import AttachmentKind
 
 if TYPE_CHECKING:  # the case module imports this one
@@ -24,6 +25,7 @@ _BOILERPLATE = re.compile(
 _QUOTE = re.compile(r"^(>.*|在 .*写道：|On .* wrote:)$", re.M)
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,8 +64,13 @@ def description_text(*, text: str, html: str) -> str:
     return _BOILERPLATE.sub("", text).strip()
 
 
+def own_words(sub: Submission) -> str:
+    """The description without the links and e-mail addresses in it: those are not the sender's words."""
+    return _EMAIL.sub(" ", URL.sub(" ", description_text(text=sub.text, html=sub.html)))
+
+
 def has_description(sub: Submission) -> bool:
-    meaningful = len(_MEANINGFUL.findall(description_text(text=sub.text, html=sub.html)))
+    meaningful = len(_MEANINGFUL.findall(own_words(sub)))
     return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
 
 
@@ -117,7 +124,9 @@ def review(sub: Submission) -> Review:
     offline = sub.kind is MailboxKind.OFFLINE_ACTIVITY
     problems = check_offline_report(sub) if offline else file_problems(sub)
     found = review_collection(sub, rules, described=has_description(sub))
-    return Review(problems=[*problems, *found.problems], notes=found.notes)
+    return Review(
+        problems=[*problems, *found.problems], notes=found.notes, remarks=found.remarks, set_aside=found.set_aside
+    )
 
 
 def content(case: Case) -> Finding:
@@ -134,7 +143,12 @@ def content(case: Case) -> Finding:
             large_links=len(case.links),
         )
     )
-    return Finding(problems=tuple(found.problems), notes=tuple(found.notes))
+    return Finding(
+        problems=tuple(found.problems),
+        notes=tuple(found.notes),
+        remarks=tuple(found.remarks),
+        set_aside=tuple(found.set_aside),
+    )
 
 
 def large_links(case: Case) -> Finding:
