@@ -93,7 +93,7 @@ def test_a_pixel_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     assert facts.kind is AttachmentKind.PHOTO
     assert facts.image is None
     assert facts.problems == (
-        "图片像素过多（100000×100000，共 100 亿像素，上限 8000 万像素），可能是恶意构造的文件，未解码",
+        "图片像素过多（100000×100000，共 100 亿像素，上限 2.5 亿像素），可能是恶意构造的文件，未解码",
     )
 
 
@@ -108,7 +108,7 @@ def test_our_pixel_limit_applies_below_pillows_own(tmp_path: Path) -> None:
     )
 
 
-def test_pillow_and_warning_state_is_left_alone(tmp_path: Path) -> None:
+def test_pillow_guards_at_our_limit_and_warning_state_is_left_alone(tmp_path: Path) -> None:
     filters_before = list(warnings.filters)
     path = mf.make_pixel_bomb_png(tmp_path)
 
@@ -117,7 +117,7 @@ def test_pillow_and_warning_state_is_left_alone(tmp_path: Path) -> None:
 
     assert warnings.filters == filters_before
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
-    assert Image.MAX_IMAGE_PIXELS == 89_478_485
+    assert Image.MAX_IMAGE_PIXELS == InspectLimits().max_image_pixels == 250_000_000  # far above 108 MP phones
 
 
 def test_exif_orientation_gives_the_size_as_shown(tmp_path: Path) -> None:

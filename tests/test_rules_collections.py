@@ -71,22 +71,24 @@ def test_ranges_and_ratios() -> None:
 # -- micro-video ---------------------------------------------------------------------------------
 
 
-def test_a_good_micro_video_is_accepted_with_a_subtitle_reminder(tmp_path: Path) -> None:
+def test_a_good_micro_video_is_accepted_with_one_short_subtitle_reminder(tmp_path: Path) -> None:
     video = view(mf.make_video(tmp_path, seconds=210, width=1280, height=720), tmp_path, "战疫路上的劳动者.mp4")
 
-    problems, notes = judge(MailboxKind.MICRO_VIDEO, video)
+    found = review(Submission(kind=MailboxKind.MICRO_VIDEO, text=GOOD_TEXT, html="", files=[video]))
 
-    assert problems == []
-    assert any("请确认重点内容已配字幕" in n for n in notes)
+    assert found.problems == []
+    assert found.notes == ["请确认视频的重点内容已配字幕（字幕压在画面里的无法自动核对）。"]
+    assert found.remarks == ["视频“战疫路上的劳动者.mp4”没有单独的字幕轨道。"]
 
 
-def test_a_subtitle_track_is_recorded(tmp_path: Path) -> None:
-    video = view(mf.make_video(tmp_path, seconds=200, subtitle="劳动最光荣", width=1280, height=720), tmp_path)
+def test_a_subtitle_track_is_a_remark_for_the_hosts(tmp_path: Path) -> None:
+    a = view(mf.make_video(tmp_path, seconds=200, subtitle="劳动最光荣", width=1280, height=720), tmp_path, "a.mp4")
+    b = view(mf.make_video(tmp_path, seconds=200, width=1280, height=720), tmp_path, "b.mp4")
 
-    problems, notes = judge(MailboxKind.MICRO_VIDEO, video)
+    found = review(Submission(kind=MailboxKind.MICRO_VIDEO, text=GOOD_TEXT, html="", files=[a, b]))
 
-    assert problems == []
-    assert notes == ["视频“video.mp4”含字幕轨道，已记录；请确认重点内容已配字幕。"]
+    assert found.notes == ["请确认视频的重点内容已配字幕（字幕压在画面里的无法自动核对）。"]  # once, not per video
+    assert found.remarks == ["视频“a.mp4”含字幕轨道。", "视频“b.mp4”没有单独的字幕轨道。"]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +164,7 @@ def test_a_micro_film_has_no_length_limit_unless_configured(tmp_path: Path) -> N
 
     assert judge(MailboxKind.MICRO_FILM, film)[0] == []
     limited = replace(DEFAULT_RULES[MailboxKind.MICRO_FILM], min_seconds=60)
-    assert judge(MailboxKind.MICRO_FILM, film, rules=limited)[0] == ["视频时长 20秒，要求至少 1 分钟"]
+    assert judge(MailboxKind.MICRO_FILM, film, rules=limited)[0] == ["视频时长 20秒，要求至少 1分钟"]
 
 
 def test_a_micro_lesson_is_at_most_five_minutes_and_clear(tmp_path: Path) -> None:
@@ -199,11 +201,25 @@ def test_photography_wants_large_real_pictures_and_records_exif(tmp_path: Path) 
     small = view(mf.make_jpeg(tmp_path, name="小图.jpg", size=(800, 600)), tmp_path)
     elf = view(mf.make_elf(tmp_path, name="照片1.jpg"), tmp_path)
 
-    problems, notes = judge(MailboxKind.PHOTOGRAPHY, big)
-    assert problems == []
-    assert notes == ["照片“劳模.jpg”：拍摄于 2020-06-18 09:30，相机 Canon EOS 80D。"]
-    assert judge(MailboxKind.PHOTOGRAPHY, big, small)[0] == ["照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素"]
+    found = review(Submission(kind=MailboxKind.PHOTOGRAPHY, text=GOOD_TEXT, html="", files=[big]))
+    assert (found.problems, found.notes) == ([], [])  # camera facts are for the hosts, not the sender
+    assert found.remarks == ["照片“劳模.jpg”：拍摄于2020年6月18日 9:30，相机 Canon EOS 80D。"]
+    assert judge(MailboxKind.PHOTOGRAPHY, small)[0] == ["照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素"]
     assert judge(MailboxKind.PHOTOGRAPHY, big, elf)[0] == ["文件“照片1.jpg”不是图片（实际为可执行程序）"]
+
+
+def test_a_small_photo_beside_good_ones_is_set_aside_not_rejected(tmp_path: Path) -> None:
+    good = [view(mf.make_jpeg(tmp_path, name=f"好{i}.jpg", size=(2400, 1600)), tmp_path) for i in (1, 2)]
+    small = view(mf.make_jpeg(tmp_path, name="小图.jpg", size=(800, 600)), tmp_path)
+
+    found = review(Submission(kind=MailboxKind.PHOTOGRAPHY, text=GOOD_TEXT, html="", files=[good[0], small, good[1]]))
+
+    assert found.problems == []
+    assert [(s.index, s.why) for s in found.set_aside] == [(1, "尺寸 800×600，要求长边至少 1920 像素，未登记")]
+    assert found.notes == [
+        "照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素，未登记为作品；如需报送，"
+        "发送相机或手机拍摄的原图（用“原图”或文件方式发送，不要发微信压缩后的图片）。"
+    ]
 
 
 def test_offline_photos_outside_the_campaign_are_a_warning_not_a_rejection(tmp_path: Path) -> None:
@@ -214,7 +230,8 @@ def test_offline_photos_outside_the_campaign_are_a_warning_not_a_rejection(tmp_p
 
     assert problems == []
     assert notes == [
-        "照片“旧照.jpg”的拍摄日期 2019-12-01 不在活动期间（2020-05-01 至 2020-08-31）内，请确认是本次活动的照片。"
+        "照片“旧照.jpg”的拍摄日期为2019年12月1日，不在活动期间（2020年5月1日至2020年8月31日）内，"
+        "请确认是本次活动的照片。"
     ]
 
 
@@ -226,13 +243,16 @@ def test_a_service_platform_needs_a_description_and_links_or_screenshots(tmp_pat
 
     problems, notes = judge(MailboxKind.SERVICE_PLATFORM, text=body)
     assert problems == []
-    assert notes == ["已记录正文中的平台链接（1 个）：https://zgzj.example.cn/app"]
+    assert notes == [
+        "已记录平台名称：微信小程序“职工之家”。",
+        "已记录正文中的平台链接（1 个）：https://zgzj.example.cn/app",
+    ]
 
     shot = view(mf.make_png(tmp_path, name="截图.png"), tmp_path)
     assert judge(MailboxKind.SERVICE_PLATFORM, shot, text="平台介绍：职工服务小程序，提供在线维权。")[0] == []
     assert judge(MailboxKind.SERVICE_PLATFORM, text="见附件")[0] == [
-        "邮件中没有平台的简要介绍（正文少于 10 个字，也没有说明文档）",
-        "邮件中没有平台的链接，也没有平台截图",
+        "邮件中没有平台的简要介绍（正文中除网址外少于 10 个字，也没有说明文档）",
+        "邮件中没有写明平台的名称或链接，也没有平台截图",
     ]
 
 
@@ -338,4 +358,4 @@ def test_a_micro_video_must_be_mp4(tmp_path: Path) -> None:
 
     problems, _ = judge(MailboxKind.MICRO_VIDEO, view(path, tmp_path))
 
-    assert problems == ["视频格式为 MOV 视频，要求 MP4"]
+    assert problems == ["视频没有声音（没有音频轨道）", "视频格式为 MOV，要求 MP4"]

@@ -118,11 +118,10 @@ def _camera(make: object, model: object) -> str | None:
 def _bomb_problem(size: tuple[int, int] | None, limits: InspectLimits) -> str:
     limit = f"{_count(limits.max_image_pixels)}像素"
     if size is None:
-        return f"图片像素过多（超过 {limit}，远超相机拍摄的照片），可能是恶意构造的文件，未解码"
+        return f"图片像素过多（超过 {limit}），可能是恶意构造的文件，未解码"
     width, height = size
     return (
-        f"图片像素过多（{width}×{height}，共 {_count(width * height)}像素，上限 {limit}），"
-        "远超相机拍摄的照片，可能是恶意构造的文件，未解码"
+        f"图片像素过多（{width}×{height}，共 {_count(width * height)}像素，上限 {limit}），可能是恶意构造的文件，未解码"
     )
 
 
