@@ -169,6 +169,23 @@ def make_jpeg(
     return path
 
 
+def make_camera_jpeg(
+    tmp_path: Path, *, name: str, size: tuple[int, int], make: str = "Xiaomi", model: str = "Mi 10"
+) -> Path:
+    """A full-size phone original (e.g. 108 MP, 12032x9024) with the camera's EXIF Make and Model.
+
+    A smooth gradient, not noise, so that the file stays a few MB as a real sky or wall would.
+    """
+    path = tmp_path / name
+    exif = Image.Exif()
+    exif[0x010F] = make
+    exif[0x0110] = model
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image.save(path, "JPEG", quality=90, exif=exif)
+    image.close()
+    return path
+
+
 def make_png(tmp_path: Path, *, name: str = "picture.png", size: tuple[int, int] = (320, 240)) -> Path:
     path = tmp_path / name
     Image.effect_noise(size, 64).convert("RGB").save(path, "PNG")
@@ -193,6 +210,20 @@ def make_pixel_bomb_png(tmp_path: Path, *, name: str = "bomb.png", width: int = 
 
 
 # --- other files ------------------------------------------------------------------------------
+
+
+def make_pptx(tmp_path: Path, *, name: str = "课件.pptx") -> Path:
+    """The parts of a PowerPoint file that say what it is: content types and the presentation part."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Override PartName="/ppt/presentation.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>',
+        )
+        zf.writestr("ppt/presentation.xml", '<?xml version="1.0"?><p:presentation xmlns:p="urn:p"/>')
+    return path
 
 
 def make_text(tmp_path: Path, *, name: str = "说明.txt", text: str = "活动说明：六月在西宁举办。\n") -> Path:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import mediafactory as mf
 import pytest
-from conftest import write_config
+from conftest import Build
 
-from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
 from intake.app import App
-from intake.config import load
 from store import queries
 from store.enums import MessageStatus
 from store.models import Message
@@ -25,45 +23,6 @@ pytestmark = pytest.mark.servers
 TITLE = "战疫路上的劳动者"
 SUBJECT = f"西宁市总工会《{TITLE}》"
 BODY = "现报送我单位职工创作的作品，请查收。联系人：许堃。"
-
-Build = Callable[..., App]
-
-
-@pytest.fixture
-def intake(
-    tmp_path: Path,
-    db_url: str,
-    dovecot: Dovecot,
-    smtp: SmtpSink,
-    imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Build]:
-    """Builds the service with one mailbox of the given kind (and optional [rules] and deadline)."""
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    apps: list[App] = []
-
-    def build(kind: str, *, extra: str = "", deadline: str | None = None) -> App:
-        path = write_config(
-            tmp_path / "config.toml",
-            db_url=db_url,
-            dovecot=dovecot,
-            smtp=smtp,
-            user=imap_user[0],
-            kind=kind,
-            extra=extra,
-        )
-        if deadline is not None:
-            text = path.read_text(encoding="utf-8").replace(
-                "poll_seconds = 60", f"poll_seconds = 60\ndeadline = {deadline}"
-            )
-            path.write_text(text, encoding="utf-8")
-        app = App.build(load(path))
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.engine.dispose()
 
 
 def mail(

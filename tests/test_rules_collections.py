@@ -15,8 +15,8 @@ from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, ConfigError, KindRules, Settings
 from ingest.inspect import inspect_file
 from ingest.rules.collections import aspect_text
-from ingest.rules.durations import duration_text, range_text
 from ingest.rules.content import FileView, Submission, review
+from ingest.rules.durations import duration_text, range_text
 from intake.config import parse
 
 GOOD_TEXT = "这是我们单位职工自己拍摄制作的作品，请查收。"
