@@ -316,6 +316,12 @@ campaign_start = 2020-06-01
         "reject",
     )
     assert video.require_mp4 is True
+    assert (video.require_audio, video.duration_tolerance_seconds, video.silence_db) == (True, 0, -60.0)
+    assert settings.rules[MailboxKind.SONG].require_audio is False  # a song may be sound alone
+    tuned = _parse(
+        _config("[rules.recitation]\nrequire_audio = false\nduration_tolerance_seconds = 5\nsilence_db = 0\n")
+    ).rules[MailboxKind.RECITATION]
+    assert (tuned.require_audio, tuned.duration_tolerance_seconds, tuned.silence_db) == (False, 5, None)
     photo = settings.rules[MailboxKind.PHOTOGRAPHY]
     assert (photo.photo_min_long_side, photo.campaign_start) == (1200, dt.date(2020, 6, 1))
 
@@ -335,6 +341,13 @@ campaign_start = 2020-06-01
         ("[rules.songs]\nmax_seconds = 1", "rules.songs: unknown key"),
         ('[rules.photography]\ncampaign_end = "August"', "rules.photography.campaign_end: expected a date"),
         ("[rules.recitation]\nmin_seconds = 600", "rules.recitation.min_seconds: 600 is more than max_seconds 480"),
+        ('[rules.recitation]\nrequire_audio = "yes"', "rules.recitation.require_audio: expected true or false"),
+        (
+            "[rules.micro-video]\nduration_tolerance_seconds = -2",
+            "rules.micro-video.duration_tolerance_seconds: must be at least 0, got -2",
+        ),
+        ("[rules.song]\nsilence_db = 10", "rules.song.silence_db: must be 0 or below (dB below full scale), got 10"),
+        ('[rules.song]\nsilence_db = "quiet"', "rules.song.silence_db: expected a number of dB like -60"),
     ],
 )
 def test_a_wrong_rule_names_its_key(table: str, message: str) -> None:

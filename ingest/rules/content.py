@@ -152,7 +152,8 @@ def content(case: Case) -> Finding:
 
 
 def large_links(case: Case) -> Finding:
-    """The rule: large-attachment links expire, so the sender is told that the hosts will download them."""
+    """The rule: large-attachment links expire, so the hosts are reminded to download them in time
+    (the acknowledgement lists the links itself)."""
     if not case.links:
         return NOTHING
-    return Finding(notes=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。",))
+    return Finding(remarks=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，请及时下载。",))
