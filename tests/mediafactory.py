@@ -48,9 +48,9 @@ def make_video(
     """An H.264 MP4 at 1 fps (2 fps for a fractional length) with sound, as a phone records one.
 
     A 3-minute 640x360 video is about 200 KB and takes a fraction of a second. `audio=False` leaves
-    the sound track out, `tone=False` makes it digital silence (else a beep every ten seconds); `rotation` is written as a display
-    matrix (counter-clockwise degrees, as FFmpeg counts them); `faststart` puts the index (moov) at
-    the front, as phones and editors that stream usually do.
+    the sound track out, `tone=False` makes it digital silence (else a beep every ten seconds);
+    `rotation` is written as a display matrix (counter-clockwise degrees, as FFmpeg counts them);
+    `faststart` puts the index (moov) at the front, as phones and editors that stream usually do.
     """
     path = tmp_path / name
     rate = fps or (1 if float(seconds).is_integer() else 2)
