@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from conftest import Build
 from test_collections_e2e import mail, run
 
+from campaign.notice import today
 from devservers.smtpsink import SmtpSink
 from intake.cli import cli
+from report.digest import preview
 from store.enums import MessageStatus
 
 pytestmark = pytest.mark.servers
@@ -82,6 +84,9 @@ def test_a_silent_sound_track_is_noted_for_the_hosts_not_the_sender(
     assert "无声" not in text.replace("静音.mp4", "")  # never in the reply
     shown = CliRunner().invoke(cli, ["--config", str(app.settings.path), "show", str(msg.id)], catch_exceptions=False)
     assert "for the hosts: 视频“静音.mp4”有音频轨道，但全程几乎无声" in shown.output
+    digest = preview(app, day=today()).get_body(("plain",))
+    assert digest is not None
+    assert "备注：视频“静音.mp4”有音频轨道，但全程几乎无声" in str(digest.get_content())  # among the new mail
 
 
 # -- durations as players show them --------------------------------------------------------------
