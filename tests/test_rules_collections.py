@@ -17,6 +17,8 @@ from ingest.inspect import inspect_file
 from ingest.rules.collections import aspect_text
 from ingest.rules.content import FileView, Submission, review
 from ingest.rules.durations import duration_text, range_text
+from ingest.rules.platforms import named_platforms
+from ingest.rules.works import group_works, part_marker
 from intake.config import parse
 
 GOOD_TEXT = "这是我们单位职工自己拍摄制作的作品，请查收。"
@@ -372,3 +374,53 @@ def test_a_micro_video_must_be_mp4(tmp_path: Path) -> None:
     problems, _ = judge(MailboxKind.MICRO_VIDEO, view(path, tmp_path))
 
     assert problems == ["视频没有声音（没有音频轨道）", "视频格式为 MOV，要求 MP4"]
+
+
+# -- works in parts, named platforms -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ("战疫（上）.mp4", ("战疫", 1)),
+        ("战疫(下).mp4", ("战疫", 3)),
+        ("上集.mp4", ("", 1)),
+        ("匠心 下集.mov", ("匠心", 3)),
+        ("第二部分.mp4", ("", 2)),
+        ("微课 第3讲.mp4", ("微课", 3)),
+        ("作品part1.mp4", ("作品", 1)),
+        ("作品 Part 2.mp4", ("作品", 2)),
+        ("作品（1/2）.mp4", ("作品", 1)),
+        ("作品(2).mp4", ("作品", 2)),
+        ("战疫路上的劳动者.mp4", None),
+        ("2020年6月.mp4", None),
+    ],
+)
+def test_part_markers_in_file_names(name: str, marker: tuple[str, int] | None) -> None:
+    assert part_marker(name) == marker
+
+
+def test_only_files_marked_as_different_parts_of_one_name_make_one_work(tmp_path: Path) -> None:
+    path = mf.make_video(tmp_path, seconds=10, width=320, height=240)
+    named = [view(path, tmp_path, name) for name in ("奋斗路上.mp4", "天下.mp4", "a（上）.mp4", "a（下）.mp4")]
+
+    works = group_works(named)
+
+    assert [[f.name for f in w.files] for w in works] == [
+        ["奋斗路上.mp4"],
+        ["天下.mp4"],
+        ["a（上）.mp4", "a（下）.mp4"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('欢迎关注微信公众号"果洛职工之家"。', ["微信公众号“果洛职工之家”"]),
+        ("下载「青海工会」APP即可办理。", ["APP“青海工会”"]),
+        ("“职工之家”小程序和《海东工会》网站", ["小程序“职工之家”", "网站“海东工会”"]),
+        ("我们的平台很好用", []),
+    ],
+)
+def test_named_platforms(text: str, names: list[str]) -> None:
+    assert named_platforms(text) == names

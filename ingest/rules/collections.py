@@ -78,11 +78,12 @@ def _picture_problems(videos: Sequence[FileView], rules: KindRules) -> list[Prob
         if m is None or not m.width or not m.height:
             continue
         prefix = f"视频“{f.name}”" if many else ""  # 画面比例 9:16（竖屏），要求 16:9（横屏）
+        fmt = f.label.removesuffix("视频").strip()  # "MOV 视频" is 视频格式为 MOV, not MOV 视频视频
         if rules.require_mp4 and f.mime not in MP4_MIMES:
             problems.append(
                 Problem(
                     code="not-mp4",
-                    text=f"{prefix or '视频'}格式为 {f.label.removesuffix(' 视频')}，要求 MP4",
+                    text=f"{prefix or '视频'}格式为 {fmt}，要求 MP4" if fmt else f"{prefix or '视频'}不是 MP4 格式",
                     fix="请用剪辑软件或格式工厂把视频导出（转换）为 MP4 格式后重新发送。",
                 )
             )

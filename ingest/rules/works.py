@@ -10,7 +10,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
@@ -67,7 +66,7 @@ class Work:
 
 def part_marker(name: str) -> tuple[str, int] | None:
     """(the name without the marker, the part's number) when the file name marks it as a part."""
-    stem = unicodedata.normalize("NFKC", PurePosixPath(name.replace("\\", "/")).stem).strip()
+    stem = unicodedata.normalize("NFKC", name.rsplit(".", 1)[0] if "." in name else name).strip()
     for pattern in _MARKERS:
         found = pattern.search(stem)
         if found is None:
