@@ -158,7 +158,7 @@ def test_every_reply_reads_as_an_official_letter(
 def test_the_cases_say_what_they_are_about(replies: dict[str, tuple[str | None, tuple[str, str, str, bool]]]) -> None:
     text = {case: replies[case][1][1] for case in CASES}
     assert "作品《战疫路上的劳动者》已登记为网络正能量微视频征集的报送作品。" in text["accepted-micro-video"]
-    assert "  - 小图.jpg：尺寸 800×600，要求长边至少 1920 像素，未登记" in text["accepted-photos-one-set-aside"]
+    assert "  - 小图.jpg：尺寸 800×600，要求长边至少 1920 像素\n" in text["accepted-photos-one-set-aside"]
     assert "已记录平台名称：微信公众号“果洛职工之家”。" in text["accepted-platform"]
     assert "本邮件已登记为线下活动汇总的报送材料。" in text["accepted-report"]
     assert "要求为一个完整的视频文件" in text["rejected-short-parts"]

@@ -217,10 +217,10 @@ def test_a_small_photo_beside_good_ones_is_set_aside_not_rejected(tmp_path: Path
     found = review(Submission(kind=MailboxKind.PHOTOGRAPHY, text=GOOD_TEXT, html="", files=[good[0], small, good[1]]))
 
     assert found.problems == []
-    assert [(s.index, s.why) for s in found.set_aside] == [(1, "尺寸 800×600，要求长边至少 1920 像素，未登记")]
+    assert [(s.index, s.why) for s in found.set_aside] == [(1, "尺寸 800×600，要求长边至少 1920 像素")]
     assert found.notes == [
         "照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素，未登记为作品；如需报送，"
-        "发送相机或手机拍摄的原图（用“原图”或文件方式发送，不要发微信压缩后的图片）。"
+        "请发送相机或手机拍摄的原图（用“原图”或文件方式发送，不要发微信压缩后的图片）。"
     ]
 
 

@@ -210,8 +210,9 @@ def test_good_photos_are_registered_and_a_small_one_is_named(
     ]
     registered = text.split("已登记的文件（2 个）：")[1].split("未登记的文件：")[0]
     assert "一线1.jpg" in registered and "一线2.jpg" in registered and "小图.jpg" not in registered
-    assert "  - 小图.jpg：尺寸 800×600，要求长边至少 1920 像素，未登记" in text
-    assert "请留意：\n  - 照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素，未登记为作品；如需报送，发送相机" in text
+    assert "  - 小图.jpg：尺寸 800×600，要求长边至少 1920 像素\n" in text
+    note = "照片“小图.jpg”尺寸 800×600，要求长边至少 1920 像素，未登记为作品；如需报送，请发送相机"
+    assert f"请留意：\n  - {note}" in text
 
 
 # -- hints that name the real mistake ------------------------------------------------------------

@@ -228,8 +228,8 @@ def _photography(sub: Submission, rules: KindRules, review: Review) -> list[Prob
     if len(small) == len(photos):
         return [Problem(code="photo-too-small", text=f"照片“{f.name}”{why}", fix=fix) for _, f, why in small]
     for index, f, why in small:
-        review.set_aside.append(SetAside(index=index, why=f"{why}，未登记"))
-        review.notes.append(f"照片“{f.name}”{why}，未登记为作品；如需报送，{fix.removeprefix('请')}")
+        review.set_aside.append(SetAside(index=index, why=why))
+        review.notes.append(f"照片“{f.name}”{why}，未登记为作品；如需报送，{fix}")
     return []
 
 
