@@ -424,3 +424,15 @@ def test_only_files_marked_as_different_parts_of_one_name_make_one_work(tmp_path
 )
 def test_named_platforms(text: str, names: list[str]) -> None:
     assert named_platforms(text) == names
+
+
+def test_a_song_may_be_sound_in_an_mp4_and_silence_is_a_remark(tmp_path: Path) -> None:
+    sung = view(mf.make_audio(tmp_path, name="劳动者之歌.mp4", seconds=200, tone=True), tmp_path)
+    mute = view(mf.make_audio(tmp_path, name="小样.m4a", seconds=200), tmp_path)
+
+    found = review(Submission(kind=MailboxKind.SONG, text=GOOD_TEXT, html="", files=[sung]))
+    silent = review(Submission(kind=MailboxKind.SONG, text=GOOD_TEXT, html="", files=[mute]))
+
+    assert (sung.label, sung.problems, found.problems, found.remarks) == ("MP4 音频", (), [], [])
+    assert silent.problems == []
+    assert silent.remarks == ["录音“小样.m4a”全程几乎无声（最大音量 -91 dB），请核对声音。"]

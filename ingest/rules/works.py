@@ -171,5 +171,6 @@ def sound_problems(files: Sequence[FileView], rules: KindRules, noun: str, remar
             continue
         loudest = f.media.max_volume_db
         if rules.silence_db is not None and loudest is not None and loudest <= rules.silence_db:
-            remarks.append(f"{noun}“{f.name}”有音频轨道，但全程几乎无声（最大音量 {loudest:.0f} dB），请核对声音。")
+            track = "有音频轨道，但" if f.media.has_video else ""
+            remarks.append(f"{noun}“{f.name}”{track}全程几乎无声（最大音量 {loudest:.0f} dB），请核对声音。")
     return problems
