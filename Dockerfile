@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libmediainfo: media facts (pymediainfo) · libmagic: file types by their bytes · unar: RAR.
+# libmediainfo: media facts (pymediainfo) · libmagic: file types by their bytes · unar: RAR ·
+# ffmpeg: how loud a work's sound is (a silent track is noted for the hosts).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libmediainfo0v5 libmagic1 unar \
+ && apt-get install -y --no-install-recommends libmediainfo0v5 libmagic1 unar ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 intake \

@@ -130,6 +130,16 @@ def local(ts: dt.datetime) -> dt.datetime:
     return aware.astimezone(LOCAL_TZ)
 
 
+def date_text(day: dt.date) -> str:
+    """A date as official documents write it: 2020年8月20日 (no zero padding)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def datetime_text(moment: dt.datetime) -> str:
+    """A date and time as people write them: 2020年8月20日 9:05 (the time as it is, no conversion)."""
+    return f"{date_text(moment)} {moment.hour}:{moment.minute:02d}"
+
+
 def today(now: dt.datetime | None = None) -> dt.date:
     """The campaign's date now (Beijing time)."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ).date()

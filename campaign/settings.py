@@ -80,6 +80,9 @@ class KindRules:
 
     min_seconds: int | None = None
     max_seconds: int | None = None
+    duration_tolerance_seconds: int = 0  # slack on both limits, in whole seconds as players show them
+    require_audio: bool = False  # a video work must have a sound track
+    silence_db: float | None = -60.0  # a sound track whose loudest moment is at or below this is noted as silent
     aspect: str | None = None  # "16:9"
     aspect_tolerance: float = 0.03  # relative: 16:9 ± 3 %
     min_width: int | None = None  # 1280x720: the picture's short side (as displayed) must reach 720;
@@ -101,14 +104,20 @@ class KindRules:
 DEFAULT_RULES: Mapping[MailboxKind, KindRules] = {
     MailboxKind.OFFLINE_ACTIVITY: KindRules(campaign_start=CAMPAIGN_START, campaign_end=CAMPAIGN_END),
     MailboxKind.MICRO_VIDEO: KindRules(
-        min_seconds=180, max_seconds=300, aspect="16:9", min_width=1280, min_height=720, require_mp4=True
+        min_seconds=180,
+        max_seconds=300,
+        aspect="16:9",
+        min_width=1280,
+        min_height=720,
+        require_mp4=True,
+        require_audio=True,
     ),
-    MailboxKind.RECITATION: KindRules(min_seconds=180, max_seconds=480),
+    MailboxKind.RECITATION: KindRules(min_seconds=180, max_seconds=480, require_audio=True),
     MailboxKind.PHOTOGRAPHY: KindRules(photo_min_long_side=1920),
     MailboxKind.SERVICE_PLATFORM: KindRules(),
-    MailboxKind.MICRO_FILM: KindRules(),
+    MailboxKind.MICRO_FILM: KindRules(require_audio=True),
     MailboxKind.SONG: KindRules(max_seconds=300),
-    MailboxKind.MICRO_LESSON: KindRules(max_seconds=300, min_width=1280, min_height=720),
+    MailboxKind.MICRO_LESSON: KindRules(max_seconds=300, min_width=1280, min_height=720, require_audio=True),
 }
 
 

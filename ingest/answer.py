@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from campaign.notice import KIND_NAMES, MailboxKind, convention, local
+from campaign.notice import KIND_NAMES, MailboxKind, convention, datetime_text, local
 from campaign.settings import ReplySettings
 from ingest.chain import Decision
 from ingest.inspect.detect import TNEF_LABEL
@@ -52,20 +52,26 @@ def reply_context(
         raise ValueError(f"no reply for a {decision.status.value} message")
     subject = msg.subject or ""
     common = {
+        "addressee": clean_text(msg.unit or "", max_chars=100) or "贵单位",
         "subject": clean_text(subject, max_chars=150) or "（无标题）",
         "subject_line": clean_text(without_reply_prefixes(subject), max_chars=150) or "（无标题）",
         "collection": KIND_NAMES[kind],
-        "received_at": f"{local(msg.arrived_at):%Y年%m月%d日 %H:%M}",  # when the provider received it
+        "received_at": datetime_text(local(msg.arrived_at)),  # when the provider received it
         "campaign": replies.campaign,
         "contact": replies.contact,
     }
     if decision.status is MessageStatus.ACCEPTED:
+        aside = {s.index: s.why for s in decision.set_aside}
         return Acknowledgement(
             **common,
             unit=msg.unit or "",
             title=msg.title,
-            counted=tuple(_row(f) for f in files if _counted(f)),
-            not_counted=tuple(NotCounted(name=f.name, why=_why(f)) for f in files if not _counted(f)),
+            counted=tuple(_row(f) for i, f in enumerate(files) if _counted(f) and i not in aside),
+            not_counted=tuple(
+                NotCounted(name=f.name, why=aside.get(i) or _why(f))
+                for i, f in enumerate(files)
+                if not _counted(f) or i in aside
+            ),
             links=tuple(LinkRow(filename=x.filename, size=x.size, expires=x.expires, url=x.url) for x in links),
             notes=decision.notes,
         )
@@ -74,10 +80,11 @@ def reply_context(
         **common,
         # a reason may quote the subject as typed: no controls or bidi in a reply
         problems=tuple(
-            ProblemRow(text=clean_text(p.text, max_chars=2000), fix=clean_text(p.fix, max_chars=2000))
+            ProblemRow(text=clean_text(p.text, max_chars=2000), fix=clean_text(p.fix, max_chars=2000), resend=p.resend)
             for p in decision.problems
         ),
         files=tuple(_row(f) for f in files),
         convention=conv,
         example=example,
+        resend=any(p.resend for p in decision.problems),
     )

@@ -3,7 +3,7 @@
 Screens come first and see only the parsed mail: machine mail (auto-replies, bounces, list mail,
 our own replies) is IGNORED and never reaches the rules. Every rule then returns a Finding;
 the chain collects all of them (every problem is told at once) and decides once: any problem
-rejects, notes are kept, the first hold withholds the reply.
+rejects, notes and remarks are kept, the first hold withholds the reply.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ingest.mail.parse import ParsedMail
-from ingest.rules import Finding, Problem
+from ingest.rules import Finding, Problem, SetAside
 from ingest.rules.autoreply import ignore_reason
 from ingest.rules.caps import reply_caps
 from ingest.rules.case import Case
@@ -37,6 +37,8 @@ class Decision:
     status: MessageStatus
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
+    remarks: tuple[str, ...] = ()  # for the hosts only, never in the reply
+    set_aside: tuple[SetAside, ...] = ()  # files received but not registered (the mail is still accepted)
     hold: str | None = None  # the reply is written but not sent, for this reason
     ignored: str | None = None  # why the message got no verdict
 
@@ -63,5 +65,7 @@ def decide(case: Case, rules: Sequence[Rule] = RULES) -> Decision:
         status=MessageStatus.REJECTED if problems else MessageStatus.ACCEPTED,
         problems=problems,
         notes=tuple(n for f in findings for n in f.notes),
+        remarks=tuple(r for f in findings for r in f.remarks),
+        set_aside=tuple(s for f in findings for s in f.set_aside),
         hold=next((f.hold for f in findings if f.hold is not None), None),
     )

@@ -237,6 +237,9 @@ class Pipeline:
         msg.status = decision.status
         msg.reasons = decision.reasons
         msg.notes = list(decision.notes)
+        msg.remarks = list(decision.remarks)
+        for aside in decision.set_aside:  # passed as files, not registered as works
+            msg.attachments[aside.index].counted = False
         msg.decided_at = utcnow()
         return decision.status
 

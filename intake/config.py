@@ -330,8 +330,16 @@ def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
             if not 0 <= tolerance < 1:
                 raise ConfigError(f"{rt.key('aspect_tolerance')}: must be between 0 and 1, got {tolerance}")
             changes["aspect_tolerance"] = tolerance
-        if "require_mp4" in rt.data:
-            changes["require_mp4"] = rt._get("require_mp4", bool, "true or false", None)
+        for name in ("require_mp4", "require_audio"):
+            if name in rt.data:
+                changes[name] = rt._get(name, bool, "true or false", None)
+        if "duration_tolerance_seconds" in rt.data:
+            changes["duration_tolerance_seconds"] = rt.integer("duration_tolerance_seconds")
+        if "silence_db" in rt.data:
+            silence = float(rt._get("silence_db", (int, float), "a number of dB like -60 (0: never noted)", None))
+            if silence > 0:
+                raise ConfigError(f"{rt.key('silence_db')}: must be 0 or below (dB below full scale), got {silence:g}")
+            changes["silence_db"] = silence or None
         for name in ("campaign_start", "campaign_end"):
             if name in rt.data:
                 changes[name] = _date(rt, name)

@@ -46,16 +46,18 @@ class ProblemRow:
 
     text: str
     fix: str
+    resend: bool = True  # sending again, corrected, fixes it (a late mail cannot be fixed that way)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReplyContext:
     """What both replies show: the message answered, the mailbox, who answers."""
 
+    addressee: str  # the unit's name, or 贵单位 when the subject names none
     subject: str  # as the sender wrote it, cleaned
     subject_line: str  # without reply prefixes, for the reply's own subject
     collection: str  # the mailbox kind's Chinese name
-    received_at: str  # Beijing time, as people write it
+    received_at: str  # Beijing time, as people write it: 2020年8月20日 10:05
     campaign: str
     contact: str
 
@@ -84,3 +86,4 @@ class Rejection(ReplyContext):
     files: tuple[FileRow, ...] = ()
     convention: str
     example: str
+    resend: bool = True  # whether the reply asks for the mail to be sent again

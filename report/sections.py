@@ -110,12 +110,19 @@ def detail(item: Item) -> str:
             return f"照片 {item.photos} 张，计 {count} 场"
         names = [f.name for f in item.files if f.counted]
         shown = "、".join(names[:3])
-        return f"{shown} 等 {len(names)} 个文件" if len(names) > 3 else shown or "—"
+        files = f"{shown} 等 {len(names)} 个文件" if len(names) > 3 else shown or "—"
+        return f"{files}；{remarks_text(item.remarks)}" if item.remarks else files
     if item.status is MessageStatus.FAILED:
         return f"在“{item.stage or '?'}”阶段出错，已尝试 {item.attempts} 次"
     if item.status is MessageStatus.RECEIVED:
         return "已收下，尚未审核"
     return item.reasons[0] if item.reasons else "—"
+
+
+def remarks_text(remarks: Sequence[str]) -> str:
+    """The first remark for the hosts, and how many more there are."""
+    first = clean_text(remarks[0], max_chars=REASON_CHARS)
+    return f"备注：{first}" + (f"（另有 {len(remarks) - 1} 条备注）" if len(remarks) > 1 else "")
 
 
 def reasons_text(reasons: Sequence[str]) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ class Item:
     title: str | None
     status: MessageStatus
     reasons: tuple[str, ...]
+    remarks: tuple[str, ...]  # what the rules noted for the hosts
     received_at: dt.datetime  # UTC, naive: when it was stored
     arrived_at: dt.datetime  # UTC, naive: when the provider received it
     late: bool
@@ -162,6 +163,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 Message.title,
                 Message.status,
                 Message.reasons,
+                Message.remarks,
                 Message.received_at,
                 Message.arrived_at,
                 Message.late,
@@ -228,6 +230,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
             title=clean_text(r.title, max_chars=120) if r.title else None,
             status=r.status,
             reasons=tuple(clean_text(x, max_chars=300) for x in r.reasons or []),
+            remarks=tuple(clean_text(x, max_chars=300) for x in r.remarks or []),
             received_at=r.received_at,
             arrived_at=r.arrived_at,
             late=r.late,

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # dovecot-imapd, openssl: devservers.dovecot · postgresql: scripts/test.sh · libmediainfo0v5,
-# libmagic1, ffmpeg, unar, libarchive-tools: attachment checks (RAR members) and tests · mutt: sample mail ·
+# libmagic1, ffmpeg, unar, libarchive-tools: attachment checks (RAR members, loudness) and tests · mutt: sample mail ·
 # chromium: looking at the rendered HTML replies.
 PACKAGES=(dovecot-imapd libmediainfo0v5 libmagic1 ffmpeg mutt unar libarchive-tools chromium fonts-wqy-microhei postgresql openssl)
 

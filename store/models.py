@@ -107,6 +107,8 @@ class Message(Base):
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, "message_status"), index=True)
     reasons: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
     notes: Mapped[list[str]] = mapped_column(CleanJSON, default=list)
+    # 0005: what the rules noted for the hosts only (camera facts, silent sound, subtitle tracks)
+    remarks: Mapped[list[str]] = mapped_column(CleanJSON, default=list, server_default="[]")
     large_attachment_links: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON, default=list)
     activity_count: Mapped[int | None] = mapped_column(Integer)
     late: Mapped[bool] = mapped_column(Boolean, default=False)

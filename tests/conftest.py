@@ -27,6 +27,7 @@ from store.migrate import upgrade
 from store.models import Base
 
 _users = itertools.count(0)
+Build = Callable[..., App]  # the `intake` fixture: kind, extra [rules], deadline -> a built App
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +174,43 @@ name = "海东市总工会"
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def intake(
+    tmp_path: Path,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    imap_user: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Build]:
+    """Builds the service with one mailbox of the given kind (and optional [rules] and deadline)."""
+    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
+    apps: list[App] = []
+
+    def build(kind: str, *, extra: str = "", deadline: str | None = None) -> App:
+        path = write_config(
+            tmp_path / "config.toml",
+            db_url=db_url,
+            dovecot=dovecot,
+            smtp=smtp,
+            user=imap_user[0],
+            kind=kind,
+            extra=extra,
+        )
+        if deadline is not None:
+            text = path.read_text(encoding="utf-8").replace(
+                "poll_seconds = 60", f"poll_seconds = 60\ndeadline = {deadline}"
+            )
+            path.write_text(text, encoding="utf-8")
+        app = App.build(load(path))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.engine.dispose()
 
 
 def write_offline_config(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import array
 import io
+import math
 import shutil
 import stat
 import struct
@@ -19,8 +21,6 @@ import av
 import py7zr
 from PIL import Image
 
-SECOND = Fraction(1, 1)
-
 
 class Maker(Protocol):
     """Any factory here that needs nothing but a folder and a file name."""
@@ -35,23 +35,29 @@ def make_video(
     tmp_path: Path,
     *,
     name: str = "video.mp4",
-    seconds: int = 180,
+    seconds: float = 180,
     width: int = 640,
     height: int = 360,
     rotation: int | None = None,
     faststart: bool = True,
-    audio: bool = False,
+    audio: bool = True,
+    tone: bool = True,
     subtitle: str | None = None,
+    fps: int | None = None,
 ) -> Path:
-    """An H.264 MP4 at 1 fps: a 3-minute 640x360 video is about 15 KB and takes a fraction of a second.
+    """An H.264 MP4 at 1 fps (2 fps for a fractional length) with sound, as a phone records one.
 
+    A 3-minute 640x360 video is about 200 KB and takes a fraction of a second. `audio=False` leaves
+    the sound track out, `tone=False` makes it digital silence (else a beep every ten seconds);
     `rotation` is written as a display matrix (counter-clockwise degrees, as FFmpeg counts them);
     `faststart` puts the index (moov) at the front, as phones and editors that stream usually do.
     """
     path = tmp_path / name
+    rate = fps or (1 if float(seconds).is_integer() else 2)
+    frames = round(seconds * rate)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", format="mp4", options=options) as out:
-        video = out.add_stream("libx264", rate=1)
+        video = out.add_stream("libx264", rate=rate)
         video.width = width
         video.height = height
         video.pix_fmt = "yuv420p"
@@ -59,59 +65,75 @@ def make_video(
         if rotation is not None:
             video.set_display_rotation(rotation)
         sound = out.add_stream("aac", rate=8000, layout="mono") if audio else None
+        if sound is not None:
+            sound.bit_rate = 8000
         text = out.add_stream("mov_text") if subtitle is not None else None
         if text is not None:
             text.codec_context.time_base = Fraction(1, 1000)
             text.codec_context.subtitle_header = b"[Script Info]\n"
-        for second in range(seconds):
+        for index in range(frames):
             frame = av.VideoFrame(width, height, "yuv420p")
             for plane in frame.planes:
-                plane.update(bytes([(second // 30 * 40) % 256]) * plane.buffer_size)
-            frame.pts = second
-            frame.time_base = SECOND
+                plane.update(bytes([(index // (30 * rate) * 40) % 256]) * plane.buffer_size)
+            frame.pts = index
+            frame.time_base = Fraction(1, rate)
             for packet in video.encode(frame):
                 out.mux(packet)
         for packet in video.encode():
             out.mux(packet)
         if sound is not None:
-            _encode_silence(out, sound, seconds)
+            _encode_sound(out, sound, seconds, tone=tone)
         if text is not None and subtitle is not None:
             payload = subtitle.encode()
             packet = av.Packet(len(payload).to_bytes(2, "big") + payload)
             packet.stream = text
             packet.time_base = Fraction(1, 1000)
             packet.pts = packet.dts = 0
-            packet.duration = 1000 * min(seconds, 5)
+            packet.duration = round(1000 * min(seconds, 5))
             out.mux(packet)
     return path
 
 
-def make_audio(tmp_path: Path, *, name: str = "song.m4a", seconds: int = 240) -> Path:
-    """Silent mono audio at 8 kHz and 8 kbit/s: AAC in M4A, or MP3 when the name ends in .mp3."""
+def make_audio(tmp_path: Path, *, name: str = "song.m4a", seconds: float = 240, tone: bool = False) -> Path:
+    """Mono audio at 8 kHz and 8 kbit/s (silent, or a quiet tone): AAC in M4A (or in an MP4 when the name
+    ends in .mp4: sound with no picture), or MP3 when the name ends in .mp3."""
     path = tmp_path / name
     is_mp3 = name.lower().endswith(".mp3")
-    with av.open(str(path), "w", format="mp3" if is_mp3 else "ipod") as out:
+    container = "mp3" if is_mp3 else "mp4" if name.lower().endswith(".mp4") else "ipod"
+    with av.open(str(path), "w", format=container) as out:
         sound = out.add_stream("libmp3lame" if is_mp3 else "aac", rate=8000, layout="mono")
         sound.bit_rate = 8000
-        _encode_silence(out, sound, seconds)
+        _encode_sound(out, sound, seconds, tone=tone)
     return path
 
 
-def _encode_silence(out: av.container.OutputContainer, sound: av.AudioStream, seconds: int) -> None:
+def _encode_sound(out: av.container.OutputContainer, sound: av.AudioStream, seconds: float, *, tone: bool) -> None:
+    """Digital silence, or a 500 Hz beep at a quarter of full scale (loudest near -9 dB) at the start of
+    every ten seconds: clearly sound, and cheap to encode (silence costs the encoder almost nothing)."""
     ctx = sound.codec_context
     if not ctx.is_open:
         ctx.open()
     chunk = ctx.frame_size or 1024
     fmt = ctx.format.name
-    total = seconds * ctx.sample_rate
+    total = round(seconds * ctx.sample_rate)
+    wave = [0.25 * math.sin(2 * math.pi * 500 * i / ctx.sample_rate) for i in range(chunk)]
+    frames: dict[str, av.AudioFrame] = {}
+    for name, samples in (("beep", wave), ("quiet", [0.0] * chunk)):
+        if fmt.startswith("flt"):
+            payload = array.array("f", samples).tobytes()
+        else:  # s16 and s16p
+            payload = array.array("h", [round(v * 32767) for v in samples]).tobytes()
+        frame = av.AudioFrame(format=fmt, layout="mono", samples=chunk)  # one frame, sent again at each time
+        for plane in frame.planes:
+            plane.update(payload[: plane.buffer_size].ljust(plane.buffer_size, b"\0"))
+        frame.sample_rate = ctx.sample_rate
+        frame.time_base = Fraction(1, ctx.sample_rate)
+        frames[name] = frame
     done = 0
     while done < total:
-        frame = av.AudioFrame(format=fmt, layout="mono", samples=chunk)
-        for plane in frame.planes:
-            plane.update(bytes(plane.buffer_size))
-        frame.sample_rate = ctx.sample_rate
+        beep = tone and done % (10 * ctx.sample_rate) < ctx.sample_rate
+        frame = frames["beep" if beep else "quiet"]
         frame.pts = done
-        frame.time_base = Fraction(1, ctx.sample_rate)
         for packet in sound.encode(frame):
             out.mux(packet)
         done += chunk
@@ -153,6 +175,23 @@ def make_jpeg(
     return path
 
 
+def make_camera_jpeg(
+    tmp_path: Path, *, name: str, size: tuple[int, int], make: str = "Xiaomi", model: str = "Mi 10"
+) -> Path:
+    """A full-size phone original (e.g. 108 MP, 12032x9024) with the camera's EXIF Make and Model.
+
+    A smooth gradient, not noise, so that the file stays a few MB as a real sky or wall would.
+    """
+    path = tmp_path / name
+    exif = Image.Exif()
+    exif[0x010F] = make
+    exif[0x0110] = model
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image.save(path, "JPEG", quality=90, exif=exif)
+    image.close()
+    return path
+
+
 def make_png(tmp_path: Path, *, name: str = "picture.png", size: tuple[int, int] = (320, 240)) -> Path:
     path = tmp_path / name
     Image.effect_noise(size, 64).convert("RGB").save(path, "PNG")
@@ -177,6 +216,20 @@ def make_pixel_bomb_png(tmp_path: Path, *, name: str = "bomb.png", width: int = 
 
 
 # --- other files ------------------------------------------------------------------------------
+
+
+def make_pptx(tmp_path: Path, *, name: str = "课件.pptx") -> Path:
+    """The parts of a PowerPoint file that say what it is: content types and the presentation part."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Override PartName="/ppt/presentation.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>',
+        )
+        zf.writestr("ppt/presentation.xml", '<?xml version="1.0"?><p:presentation xmlns:p="urn:p"/>')
+    return path
 
 
 def make_text(tmp_path: Path, *, name: str = "说明.txt", text: str = "活动说明：六月在西宁举办。\n") -> Path:

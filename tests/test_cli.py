@@ -62,7 +62,7 @@ def test_poll_then_messages_json(settings_path: Path, deliver: Callable[[bytes],
     code, out = _run(settings_path, "show", str(good["id"]))
     assert "JPEG" in out and "acknowledgement sent to xnzgh@163.com" in out
     # the reply the unit got, as it reads it
-    assert "已收到，并已登记为线下活动汇总" in out and "| 西宁市总工会：" in out
+    assert "本邮件已登记为线下活动汇总的报送材料" in out and "| 西宁市总工会：" in out
     code, out = _run(settings_path, "show", str(data[1]["id"]))
     assert "rejection sent to hnz@126.com" in out and "修改方法：" in out
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import mediafactory as mf
 import pytest
-from conftest import write_config
+from conftest import Build
 
-from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
 from intake.app import App
-from intake.config import load
 from store import queries
 from store.enums import MessageStatus
 from store.models import Message
@@ -25,45 +23,6 @@ pytestmark = pytest.mark.servers
 TITLE = "战疫路上的劳动者"
 SUBJECT = f"西宁市总工会《{TITLE}》"
 BODY = "现报送我单位职工创作的作品，请查收。联系人：许堃。"
-
-Build = Callable[..., App]
-
-
-@pytest.fixture
-def intake(
-    tmp_path: Path,
-    db_url: str,
-    dovecot: Dovecot,
-    smtp: SmtpSink,
-    imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Build]:
-    """Builds the service with one mailbox of the given kind (and optional [rules] and deadline)."""
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    apps: list[App] = []
-
-    def build(kind: str, *, extra: str = "", deadline: str | None = None) -> App:
-        path = write_config(
-            tmp_path / "config.toml",
-            db_url=db_url,
-            dovecot=dovecot,
-            smtp=smtp,
-            user=imap_user[0],
-            kind=kind,
-            extra=extra,
-        )
-        if deadline is not None:
-            text = path.read_text(encoding="utf-8").replace(
-                "poll_seconds = 60", f"poll_seconds = 60\ndeadline = {deadline}"
-            )
-            path.write_text(text, encoding="utf-8")
-        app = App.build(load(path))
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.engine.dispose()
 
 
 def mail(
@@ -106,12 +65,15 @@ def test_a_good_micro_video_is_acknowledged_with_what_was_counted(
     video = mf.make_video(tmp_path, name=f"{TITLE}.mp4", seconds=210, width=1280, height=720)
     # When the intake polls
     msg, text = run(intake("micro-video"), deliver, smtp, mail(video))
-    # Then it is accepted, the title recorded, the file counted, and the sender reminded of subtitles
+    # Then it is accepted, the title recorded, the file counted, and the sender reminded of subtitles once
     assert (msg.status, msg.unit, msg.title, msg.reasons) == (MessageStatus.ACCEPTED, "西宁市总工会", TITLE, [])
-    assert f"已登记为网络正能量微视频征集作品《{TITLE}》" in text
+    assert text.startswith("西宁市总工会：\n")
+    assert "感谢贵单位对“网聚职工正能量·争做中国好网民”主题活动的支持" in text
+    assert f"作品《{TITLE}》已登记为网络正能量微视频征集的报送作品" in text
     assert "已登记的文件（1 个）" in text
     assert f"{TITLE}.mp4（MP4 视频" in text
-    assert "请确认重点内容已配字幕" in text
+    assert text.count("字幕") == 2  # one reminder: "…已配字幕（字幕压在画面里的…）"
+    assert msg.remarks == [f"视频“{TITLE}.mp4”没有单独的字幕轨道。"]  # for the hosts
     assert msg.attachments[0].facts["media"]["has_subtitles"] is False
 
 
@@ -120,7 +82,7 @@ def test_a_good_micro_video_is_acknowledged_with_what_was_counted(
     [
         (
             lambda d: mf.make_video(d, name="作品.mp4", seconds=130, width=1280, height=720),
-            "视频时长 2分10秒，要求 3—5 分钟",
+            "视频时长 2分10秒，要求 3—5分钟",
         ),
         (
             lambda d: mf.make_video(d, name="作品.mp4", seconds=200, width=720, height=1280),
@@ -180,8 +142,8 @@ def test_a_six_minute_song_is_rejected(
 
     msg, text = run(intake("song"), deliver, smtp, mail(song))
 
-    assert msg.reasons == ["录音时长 6分钟，要求 5 分钟以内"]
-    assert "1. 录音时长 6分钟，要求 5 分钟以内" in text
+    assert msg.reasons == ["录音时长 6分钟，要求 5分钟以内"]
+    assert "1. 录音时长 6分钟，要求 5分钟以内" in text
 
 
 # -- photography ---------------------------------------------------------------------------------
@@ -198,7 +160,8 @@ def test_good_photos_are_accepted_with_their_exif(
 
     assert msg.status is MessageStatus.ACCEPTED, msg.reasons
     assert "劳模风采.jpg（JPEG 图片" in text
-    assert "照片“劳模风采.jpg”：拍摄于 2020-06-18 09:30，相机 Canon。" in text
+    assert "请留意" not in text and "Canon" not in text  # camera facts are for the hosts
+    assert msg.remarks == ["照片“劳模风采.jpg”：拍摄于2020年6月18日 9:30，相机 Canon。"]
     assert msg.attachments[0].facts["image"]["camera"] == "Canon"
 
 
@@ -236,7 +199,10 @@ def test_a_service_platform_link_is_recorded_and_shown(
     msg, text = run(intake("service-platform"), deliver, smtp, mail(subject="海南州总工会《职工之家》", body=body))
 
     assert msg.status is MessageStatus.ACCEPTED, msg.reasons
-    assert msg.notes == ["已记录正文中的平台链接（1 个）：https://zgzj.example.cn/app"]
+    assert msg.notes == [
+        "已记录平台名称：微信小程序“职工之家”。",
+        "已记录正文中的平台链接（1 个）：https://zgzj.example.cn/app",
+    ]
     assert "已记录正文中的平台链接（1 个）：https://zgzj.example.cn/app" in text
 
 
@@ -251,5 +217,7 @@ def test_a_late_work_is_rejected_when_the_config_says_so(
     assert msg.status is MessageStatus.REJECTED
     assert msg.late is True
     (reason,) = msg.reasons
-    assert reason.endswith("报送截止日期为 2020-08-20，已逾期")
+    assert reason.endswith("报送截止日期为2020年8月20日，已逾期")
     assert reason in text
+    assert "说明：报送已截止" in text
+    assert "重新发送" not in text  # a late work cannot be fixed by sending it again

@@ -1,4 +1,4 @@
-"""Pictures: measured size, EXIF date and camera, damaged and hostile files, Pillow's global state untouched."""
+"""Pictures: measured size, EXIF date and camera, damaged and hostile files, Pillow's guard at our limit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import mediafactory as mf
+import pytest
 from PIL import Image, ImageFile
 
 from ingest.inspect import InspectLimits, inspect_file
@@ -93,7 +94,7 @@ def test_a_pixel_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     assert facts.kind is AttachmentKind.PHOTO
     assert facts.image is None
     assert facts.problems == (
-        "图片像素过多（100000×100000，共 100 亿像素，上限 8000 万像素），可能是恶意构造的文件，未解码",
+        "图片像素过多（100000×100000，共 100 亿像素，上限 2.5 亿像素），可能是恶意构造的文件，未解码",
     )
 
 
@@ -108,7 +109,7 @@ def test_our_pixel_limit_applies_below_pillows_own(tmp_path: Path) -> None:
     )
 
 
-def test_pillow_and_warning_state_is_left_alone(tmp_path: Path) -> None:
+def test_pillow_guards_at_our_limit_and_warning_state_is_left_alone(tmp_path: Path) -> None:
     filters_before = list(warnings.filters)
     path = mf.make_pixel_bomb_png(tmp_path)
 
@@ -117,7 +118,7 @@ def test_pillow_and_warning_state_is_left_alone(tmp_path: Path) -> None:
 
     assert warnings.filters == filters_before
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
-    assert Image.MAX_IMAGE_PIXELS == 89_478_485
+    assert Image.MAX_IMAGE_PIXELS == InspectLimits().max_image_pixels == 250_000_000  # far above 108 MP phones
 
 
 def test_exif_orientation_gives_the_size_as_shown(tmp_path: Path) -> None:
@@ -131,3 +132,18 @@ def test_exif_orientation_gives_the_size_as_shown(tmp_path: Path) -> None:
 
     assert facts.image is not None
     assert (facts.image.width, facts.image.height) == (300, 400)
+
+
+@pytest.mark.slow
+def test_a_large_png_is_checked_chunk_by_chunk_not_decoded_whole(tmp_path: Path) -> None:
+    # Given a 63 MP PNG (above the whole-decode bound) and the same file cut short in its pixel data
+    path = tmp_path / "全景.png"
+    Image.linear_gradient("L").resize((9000, 7000)).save(path, "PNG")
+    cut = mf.truncated_copy(path, tmp_path, name="全景-cut.png", keep=0.6)
+
+    whole = inspect_file(path, filename="全景.png", workdir=tmp_path / "work")
+    broken = inspect_file(cut, filename="全景.png", workdir=tmp_path / "work")
+
+    assert whole.problems == ()
+    assert whole.image is not None and (whole.image.width, whole.image.height) == (9000, 7000)
+    assert broken.problems == ("图片已损坏，无法完整解码",)

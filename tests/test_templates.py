@@ -65,7 +65,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
 
 def test_reply_contexts_say_what_the_sender_sees() -> None:
     ack = Renderer().render("acknowledgement", CONTEXTS["acknowledgement"]).text
-    assert "2020年06月01日 10:00" in ack  # Beijing time
+    assert "2020年6月1日 10:00" in ack  # Beijing time
     assert "a.exe：不是图片" in ack and "视频.mp4（128.03M）" in ack
     rejection = Renderer().render("rejection", CONTEXTS["rejection"]).text
     assert "修改方法：请改正" in rejection and "单位+线下活动汇总" in rejection

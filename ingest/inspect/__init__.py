@@ -21,6 +21,7 @@ from ingest.inspect.detect import (
 )
 from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
 from ingest.inspect.images import inspect_image
+from ingest.inspect.loudness import max_volume_db
 from ingest.inspect.media import inspect_media
 from ingest.inspect.rars import MissingToolError, RarBackend
 from ingest.inspect.sevenzips import SevenZipBackend
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_LIMITS = InspectLimits()
+SOUND_IN_VIDEO = frozenset({"video/mp4", "video/x-m4v", "audio/mp4", "video/quicktime", "video/3gpp"})
 EMPTY = "文件是空的（0 字节）"
 TOO_DEEP = "压缩包里套着的压缩包层数过多，未打开"
 UNSUPPORTED_ARCHIVE = "无法打开这种压缩包（只支持 ZIP、RAR、7Z 格式）"
@@ -89,7 +91,7 @@ class _Inspection:
         mime, description = sniff(path)
         found = classify(path, mime, description)
         facts = self._measure(path, found, description, size=size, depth=depth)
-        mismatch = expected is not None and expected is not facts.kind
+        mismatch = expected is not None and expected is not facts.kind and not _sound_only_video(expected, facts)
         problems = facts.problems
         program = is_program(path, facts.label)
         if mismatch and expected is not None:
@@ -119,12 +121,12 @@ class _Inspection:
             is_description=found.is_description,
         )
         if found.route is Route.IMAGE:
-            picture = inspect_image(path, mime=found.mime, description=description, limits=self._budget.limits)
+            picture = inspect_image(path, mime=found.mime, limits=self._budget.limits)
             if picture.facts is None and found.mime in WEAK_IMAGE_MIMES:
                 return replace(base, kind=AttachmentKind.OTHER, label=UNKNOWN_LABEL)
             return replace(base, problems=picture.problems, image=picture.facts)
         if found.route is Route.MEDIA:
-            return _media_facts(base, inspect_media(path))
+            return _media_facts(base, inspect_media(path), path)
         if found.route is Route.ARCHIVE:
             return replace(base, problems=(UNSUPPORTED_ARCHIVE,))
         backend_type = _BACKENDS.get(found.route)
@@ -142,7 +144,15 @@ class _Inspection:
         return replace(base, problems=result.problems, members=result.members)
 
 
-def _media_facts(base: FileFacts, media: MediaFacts) -> FileFacts:
+def _sound_only_video(expected: AttachmentKind, facts: FileFacts) -> bool:
+    """An MP4 (or MOV) with sound and no picture: the name is right, the content lacks the picture.
+
+    Songs come that way and are fine; where a video is needed the collection rule says so.
+    """
+    return expected is AttachmentKind.VIDEO and facts.kind is AttachmentKind.AUDIO and facts.mime in SOUND_IN_VIDEO
+
+
+def _media_facts(base: FileFacts, media: MediaFacts, path: Path) -> FileFacts:
     kind, label = base.kind, base.label
     if media.has_video:
         kind, label = AttachmentKind.VIDEO, label.replace("音频", "视频")
@@ -150,6 +160,8 @@ def _media_facts(base: FileFacts, media: MediaFacts) -> FileFacts:
         kind, label = AttachmentKind.AUDIO, label.replace("视频", "音频")
     noun = KIND_NOUNS[kind] if kind in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) else "媒体"
     problems: tuple[str, ...] = ()
+    if media.has_audio and not media.truncated:
+        media = replace(media, max_volume_db=max_volume_db(path))
     if media.truncated:
         problems = (f"{noun}文件不完整（被截断）",)
     elif not media.has_video and not media.has_audio:

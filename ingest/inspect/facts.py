@@ -15,7 +15,7 @@ from store.enums import AttachmentKind
 class InspectLimits:
     """How much an inspection may decode or unpack before it calls the file a bomb."""
 
-    max_image_pixels: int = 80_000_000  # above: pixel bomb → problem
+    max_image_pixels: int = 250_000_000  # above: pixel bomb → problem (phones reach 108 MP, cameras 150)
     archive_max_total: int = 500 * 1024 * 1024  # uncompressed bytes over all members, nested ones included
     archive_max_ratio: float = 100.0  # per member uncompressed/compressed
     archive_ratio_min_size: int = 1024 * 1024  # members smaller than this are never judged by ratio
@@ -48,6 +48,7 @@ class MediaFacts:
     has_audio: bool
     has_subtitles: bool
     container: str | None  # MediaInfo's format name: "MPEG-4", "MPEG Audio", ...
+    max_volume_db: float | None = None  # the loudest moment of the sound (ffmpeg volumedetect), if measured
 
 
 @dataclass(frozen=True, kw_only=True)

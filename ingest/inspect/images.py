@@ -1,8 +1,14 @@
-"""Decode a picture cheaply and safely (Pillow): size, EXIF date and camera, damage, pixel bombs."""
+"""Decode a picture cheaply and safely (Pillow): size, EXIF date and camera, damage, pixel bombs.
+
+The size is the decoder's (Pillow reads the header; libmagic's text is never used): a pixel bomb
+is a picture far above any camera (108 MP phones, 150 MP backs), refused before decoding. Photos
+are checked at reduced scale: JPEG through its draft mode (1/8 scale reads every byte); other
+formats are decoded whole up to FULL_DECODE_PIXELS and checked chunk by chunk above it, so the
+memory needed stays bounded.
+"""
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +22,7 @@ from ingest.inspect.media import image_size
 # Formats that Pillow cannot decode here: measured by MediaInfo instead, never called damaged.
 UNDECODABLE = frozenset({"image/heic", "image/heif"})
 DAMAGED = "图片已损坏，无法完整解码"
-_DIMENSIONS = re.compile(r"(\d{1,7})\s?x\s?(\d{1,7})")
+FULL_DECODE_PIXELS = 50_000_000  # a whole decode above this would need hundreds of MB
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that turn the picture by 90°
 
 
@@ -26,25 +32,29 @@ class ImageResult:
     problems: tuple[str, ...]
 
 
-def inspect_image(path: Path, *, mime: str, description: str, limits: InspectLimits) -> ImageResult:
+# Pillow's own guard sits where ours does (it warns above this and refuses at twice this).
+Image.MAX_IMAGE_PIXELS = InspectLimits().max_image_pixels
+
+
+def inspect_image(path: Path, *, mime: str, limits: InspectLimits) -> ImageResult:
     """Open, check the pixel count before decoding, decode at reduced scale, read EXIF."""
     if mime in UNDECODABLE:
         return ImageResult(facts=_measure_undecodable(path, mime), problems=())
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # chatter about damaged metadata is not ours to print
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")  # damaged metadata, and Pillow's bomb warning: ours follows
         try:
             image = Image.open(path)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            return ImageResult(facts=None, problems=(_bomb_problem(description, limits),))
+        except Image.DecompressionBombError:  # beyond twice Pillow's guard: the header still says how big
+            return ImageResult(facts=None, problems=(_bomb_problem(image_size(path), limits),))
         except Exception:  # Pillow raises many types on hostile input
             return ImageResult(facts=None, problems=(DAMAGED,))
         with image:
             width, height = image.size
             if width * height > limits.max_image_pixels:
-                return ImageResult(facts=None, problems=(_bomb_problem(f"{width} x {height}", limits),))
+                return ImageResult(facts=None, problems=(_bomb_problem((width, height), limits),))
             decoded = _decode_small(image)
-            taken_at, camera, orientation = _exif(image)
+            whole = image.format == "JPEG" or width * height <= FULL_DECODE_PIXELS  # else no pixels to read EXIF
+            taken_at, camera, orientation = _exif(image) if whole else (None, None, 1)
             fmt = image.format or "unknown"
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
@@ -61,11 +71,14 @@ def _measure_undecodable(path: Path, mime: str) -> ImageFacts | None:
 
 
 def _decode_small(image: Image.Image) -> bool:
-    """Decode every byte of the picture; JPEG at 1/8 scale, which costs little and still reads it all."""
+    """Read every byte of the picture at bounded cost: JPEG at 1/8 scale, large others by their chunks."""
+    width, height = image.size
     try:
         if image.format == "JPEG":
-            width, height = image.size
-            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", (max(1, width // 8), max(1, height // 8)))
+        elif width * height > FULL_DECODE_PIXELS:
+            image.verify()  # PNG: every chunk and its checksum, without the pixels in memory
+            return True
         image.load()
     except Exception:  # truncated or corrupt data; LOAD_TRUNCATED_IMAGES stays False
         return False
@@ -102,12 +115,11 @@ def _camera(make: object, model: object) -> str | None:
     return " ".join(part for part in (brand, name) if part) or None
 
 
-def _bomb_problem(dimensions_text: str, limits: InspectLimits) -> str:
-    limit = f"{limits.max_image_pixels / 10_000:.0f} 万像素"
-    found = _DIMENSIONS.search(dimensions_text)
-    if found is None:
+def _bomb_problem(size: tuple[int, int] | None, limits: InspectLimits) -> str:
+    limit = f"{_count(limits.max_image_pixels)}像素"
+    if size is None:
         return f"图片像素过多（超过 {limit}），可能是恶意构造的文件，未解码"
-    width, height = int(found.group(1)), int(found.group(2))
+    width, height = size
     return (
         f"图片像素过多（{width}×{height}，共 {_count(width * height)}像素，上限 {limit}），可能是恶意构造的文件，未解码"
     )

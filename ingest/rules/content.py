@@ -14,6 +14,7 @@ from campaign.settings import DEFAULT_RULES, KindRules
 from ingest.inspect.facts import ImageFacts, MediaFacts
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
+from ingest.rules.platforms import URL
 from store.enums import AttachmentKind
 
 if TYPE_CHECKING:  # the case module imports this one
@@ -28,6 +29,7 @@ _TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _COMMENTS = re.compile(r"<!--.*?-->", re.S)  # Outlook's conditional comments carry pages of XML
 _SPACES = re.compile(r"[ \t\u3000]+")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,8 +85,13 @@ def description_text(*, text: str, html: str) -> str:
     return _SPACES.sub(" ", _BOILERPLATE.sub("", text)).strip()
 
 
+def own_words(sub: Submission) -> str:
+    """The description without the links and e-mail addresses in it: those are not the sender's words."""
+    return _EMAIL.sub(" ", URL.sub(" ", description_text(text=sub.text, html=sub.html)))
+
+
 def has_description(sub: Submission) -> bool:
-    meaningful = len(_MEANINGFUL.findall(description_text(text=sub.text, html=sub.html)))
+    meaningful = len(_MEANINGFUL.findall(own_words(sub)))
     return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
 
 
@@ -166,10 +173,15 @@ def review(sub: Submission) -> Review:
     if not needs and not probe.problems:
         problems, notes = file_problems(shown, complete=True)
         if not problems:
-            return Review(problems=[], notes=[*probe.notes, *notes])
+            return Review(problems=[], notes=[*probe.notes, *notes], remarks=probe.remarks, set_aside=probe.set_aside)
     found = review_collection(shown, rules, described=described)
     problems, _ = file_problems(shown)
-    return Review(problems=[*problems, *needs, *found.problems], notes=found.notes)
+    return Review(
+        problems=[*problems, *needs, *found.problems],
+        notes=found.notes,
+        remarks=found.remarks,
+        set_aside=found.set_aside,
+    )
 
 
 def content(case: Case) -> Finding:
@@ -186,11 +198,17 @@ def content(case: Case) -> Finding:
             large_links=len(case.links),
         )
     )
-    return Finding(problems=tuple(found.problems), notes=tuple(found.notes))
+    return Finding(
+        problems=tuple(found.problems),
+        notes=tuple(found.notes),
+        remarks=tuple(found.remarks),
+        set_aside=tuple(found.set_aside),
+    )
 
 
 def large_links(case: Case) -> Finding:
-    """The rule: large-attachment links expire, so the sender is told that the hosts will download them."""
+    """The rule: large-attachment links expire, so the hosts are reminded to download them in time
+    (the acknowledgement lists the links itself)."""
     if not case.links:
         return NOTHING
-    return Finding(notes=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，已转告工作人员及时下载。",))
+    return Finding(remarks=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，请及时下载。",))

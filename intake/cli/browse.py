@@ -39,6 +39,7 @@ def message_json(m: Message) -> dict[str, Any]:
         "status": m.status.value,
         "reasons": list(m.reasons),
         "notes": list(m.notes),
+        "remarks": list(m.remarks or []),
         "late": m.late,
         "attempts": m.attempts,
         "failure_stage": m.failure_stage.value if m.failure_stage else None,
@@ -154,6 +155,8 @@ def show(ctx: Context, message_id: int) -> None:
             click.echo(f"{'reason':>14}: {clean_text(r, max_chars=300)}")
         for n in m.notes:
             click.echo(f"{'note':>14}: {clean_text(n, max_chars=300)}")
+        for r in m.remarks or []:
+            click.echo(f"{'for the hosts':>14}: {clean_text(r, max_chars=300)}")
         for a in m.attachments:
             flag = "ok" if a.valid else "INVALID"
             click.echo(
