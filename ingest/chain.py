@@ -19,6 +19,7 @@ from ingest.rules.case import Case
 from ingest.rules.content import content, large_links
 from ingest.rules.deadline import deadline
 from ingest.rules.limits import unreadable
+from ingest.rules.registration import registration
 from ingest.rules.subject import subject_convention
 from ingest.rules.trust import sender_trust
 from store.enums import MessageStatus
@@ -27,7 +28,16 @@ Screen = Callable[[ParsedMail], str | None]
 Rule = Callable[[Case], Finding]
 
 SCREENS: tuple[Screen, ...] = (ignore_reason,)
-RULES: tuple[Rule, ...] = (subject_convention, unreadable, content, deadline, large_links, sender_trust, reply_caps)
+RULES: tuple[Rule, ...] = (
+    subject_convention,
+    unreadable,
+    content,
+    registration,
+    deadline,
+    large_links,
+    sender_trust,
+    reply_caps,
+)
 
 
 @dataclass(frozen=True, kw_only=True)

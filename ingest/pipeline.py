@@ -34,12 +34,13 @@ from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
 from ingest.rules.content import FileView
+from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
 from notify.render import Renderer
 from notify.replies import new_reply
 from notify.safe import display_name
 from store.blobs import BlobStore
-from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage
+from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage, WorkRole
 from store.models import Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,11 @@ class Pipeline:
             msg.large_attachment_links = [link.as_dict() for link in links]
 
         with stage(Stage.VALIDATE):
+            registered = None
+            if box.kind is not MailboxKind.OFFLINE_ACTIVITY:
+                same_kind = [b.name for b in self.settings.mailboxes if b.kind is box.kind]
+                shas = [a.sha256 for a in msg.attachments if a.valid]
+                registered = seen.registered_work(session, msg, shas=shas, mailboxes=same_kind)
             case = Case(
                 kind=box.kind,
                 rules=self.settings.rules[box.kind],
@@ -210,12 +216,18 @@ class Pipeline:
                 parse_error=parse_error,
                 safety=self.settings.safety,
                 reply_hold=lambda caps: reply_hold(session, msg=msg, raw=raw, settings=caps),
+                registered=registered,
             )
             decision = decide(case)
 
         with stage(Stage.DECIDE):
             msg.late = case.late
             self._record(msg, decision)
+            accepted = decision.status is MessageStatus.ACCEPTED
+            msg.work_role = role_of(box.kind, case.files, registered, subject.title) if accepted else None
+            msg.work_of = (
+                registered.message_id if accepted and registered and msg.work_role is not WorkRole.ORIGINAL else None
+            )
             if box.kind is MailboxKind.OFFLINE_ACTIVITY and decision.status is MessageStatus.ACCEPTED:
                 activities.record(
                     session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject)

@@ -1,4 +1,4 @@
-"""What the store has already seen: a submission's identity, held once, and files already accepted.
+"""What the store has already seen: a submission's identity, held once, files and works accepted before.
 
 The identity is a primary key (`submissions`): of two workers judging two copies at once, the second
 waits for the first's transaction and then finds its row (INSERT … ON CONFLICT DO NOTHING), so a
@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from campaign.notice import name_key
 from ingest.identity import identity
 from ingest.mail.parse import ParsedMail
+from ingest.rules.registration import Registered
 from store.enums import MessageStatus
 from store.models import Attachment, Message, Submission, utcnow
 
@@ -67,3 +69,46 @@ def accepted_before(session: Session, msg: Message, *, sha256: str, mailboxes: S
         .limit(1)
     )
     return found is not None
+
+
+def registered_work(
+    session: Session, msg: Message, *, shas: Sequence[str], mailboxes: Sequence[str]
+) -> Registered | None:
+    """The work msg's unit registered before in `mailboxes` (those of msg's kind) that msg is about:
+    one whose accepted mails carry one of these files, else one with the same title."""
+    if msg.unit is None:
+        return None
+    earlier = (
+        select(Message)
+        .where(
+            Message.unit == msg.unit,
+            Message.mailbox.in_(list(mailboxes)),
+            Message.status == MessageStatus.ACCEPTED,
+            Message.id != msg.id,
+        )
+        .order_by(Message.id)
+    )
+    found: Message | None = None
+    if shas:
+        found = session.scalars(
+            earlier.where(
+                Message.id.in_(
+                    select(Attachment.message_id).where(Attachment.sha256.in_(list(shas)), Attachment.counted.is_(True))
+                )
+            ).limit(1)
+        ).first()
+    if found is None and msg.title:
+        wanted = name_key(msg.title)
+        found = next(
+            (
+                m
+                for m in session.scalars(earlier.where(Message.title.is_not(None)))
+                if name_key(m.title or "") == wanted
+            ),
+            None,
+        )
+    if found is None:
+        return None
+    root = session.get(Message, found.work_of) if found.work_of is not None else found
+    root = root or found
+    return Registered(message_id=root.id, title=root.title, arrived_at=root.arrived_at)

@@ -287,7 +287,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
             (i.sender, None),
             (_when(i.arrived_at), "yyyy-mm-dd hh:mm"),
             (STATUS_LABELS[i.status.value][0], None),
-            ("\n".join(i.reasons), None),
+            ("\n".join((*i.reasons, *i.work_notes)), None),
             (count.activities if count is not None else None, None),
             (count.explanation if count is not None else "", None),
             ("是" if i.late else "", None),

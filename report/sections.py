@@ -111,7 +111,8 @@ def detail(item: Item) -> str:
         names = [f.name for f in item.files if f.counted]
         shown = "、".join(names[:3])
         files = f"{shown} 等 {len(names)} 个文件" if len(names) > 3 else shown or "—"
-        return f"{files}；{remarks_text(item.remarks)}" if item.remarks else files
+        told = [*item.work_notes, remarks_text(item.remarks)] if item.remarks else list(item.work_notes)
+        return "；".join([files, *told])
     if item.status is MessageStatus.FAILED:
         return f"在“{item.stage or '?'}”阶段出错，已尝试 {item.attempts} 次"
     if item.status is MessageStatus.RECEIVED:
@@ -188,6 +189,17 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[dv.AdminItem]:
                     since=time_text(item.received_at, year=day.year),
                     subject=what(item),
                     detail="收下后一直未审核（服务可能在处理时停止）",
+                )
+            )
+        elif item.status is MessageStatus.ACCEPTED and item.shared_with:
+            out.append(
+                dv.AdminItem(
+                    id=item.id,
+                    what="作品文件相同",
+                    mailbox=item.mailbox,
+                    since=time_text(item.arrived_at, year=day.year),
+                    subject=f"{who(item)} {what(item)}",
+                    detail=f"与{'、'.join(item.shared_with)}报送的作品文件相同，请核实作品归属",
                 )
             )
     for msg_id, recipient, error in campaign.given_up:

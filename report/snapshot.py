@@ -6,6 +6,7 @@ files and its activity count. Reading never writes: counts were recorded when ea
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from campaign.settings import Settings
 from notify.safe import clean_text
 from report import counting
 from report.sources import Sources
-from store.enums import AttachmentKind, MessageStatus, ReplyStatus
+from store.enums import AttachmentKind, MessageStatus, ReplyStatus, WorkRole
 from store.models import Attachment, MailboxState, Message, Reply, utcnow
 
 
@@ -38,6 +39,7 @@ class FileInfo:
     counted: bool
     container: str | None
     problems: tuple[str, ...]
+    sha256: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +65,23 @@ class Item:
     links: tuple[dict[str, Any], ...]
     count: counting.Count | None
     reply: str | None  # e.g. "acknowledgement: sent"
+    work_of: int | None = None  # the first message of the work this one belongs to (collections)
+    work_role: WorkRole | None = None
+    shared_with: tuple[str, ...] = ()  # other units that sent one of the same work files
+
+    @property
+    def work_notes(self) -> tuple[str, ...]:
+        """What the hosts read about this work mail beside its verdict: its place in the work, shared files."""
+        notes: list[str] = []
+        if self.work_role is WorkRole.RESEND:
+            notes.append(f"重复发送：与第 {self.work_of} 号邮件登记的作品相同")
+        elif self.work_role is WorkRole.SUPPLEMENT:
+            notes.append(f"补充材料：已补充到第 {self.work_of} 号邮件登记的作品")
+        elif self.work_role is WorkRole.REPLACEMENT:
+            notes.append(f"新版本：替换第 {self.work_of} 号邮件登记的版本（两个版本都已保存）")
+        if self.shared_with:
+            notes.append(f"作品文件与{'、'.join(self.shared_with)}报送的相同，请核实作品归属")
+        return tuple(notes)
 
     @property
     def photos(self) -> int:
@@ -146,6 +165,21 @@ def _collections(settings: Settings) -> list[CollectionFigures]:
     ]
 
 
+def _shared_work_files(items: tuple[Item, ...]) -> tuple[Item, ...]:
+    """Mark accepted works one of whose counted files was also accepted from another unit."""
+    units_by_file: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        if item.kind is not MailboxKind.OFFLINE_ACTIVITY and item.status is MessageStatus.ACCEPTED and item.unit:
+            for f in item.files:
+                if f.counted and f.sha256:
+                    units_by_file[f.sha256].add(item.unit)
+    marked: list[Item] = []
+    for item in items:
+        others = {u for f in item.files if f.counted for u in units_by_file.get(f.sha256, ()) if u != item.unit}
+        marked.append(dataclasses.replace(item, shared_with=tuple(sorted(others))) if others else item)
+    return tuple(marked)
+
+
 def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
     """Read the campaign's figures in one snapshot; nothing is written."""
     settings = app.settings
@@ -170,6 +204,8 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 Message.attempts,
                 Message.failure_stage,
                 Message.large_attachment_links,
+                Message.work_of,
+                Message.work_role,
             )
             .where(Message.status.not_in((MessageStatus.IGNORED, MessageStatus.DUPLICATE)), Message.id <= limit)
             .order_by(Message.id)
@@ -186,6 +222,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                 Attachment.counted,
                 Attachment.container,
                 Attachment.problems,
+                Attachment.sha256,
             )
             .join(Message, Message.id == Attachment.message_id)
             .where(Message.status.not_in((MessageStatus.IGNORED, MessageStatus.DUPLICATE)), Message.id <= limit)
@@ -200,6 +237,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
                     valid=f.valid,
                     counted=f.counted,
                     container=clean_text(f.container, max_chars=120) if f.container else None,
+                    sha256=f.sha256,
                     problems=tuple(clean_text(p, max_chars=200) for p in f.problems or []),
                 )
             )
@@ -240,10 +278,13 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
             links=tuple(r.large_attachment_links or []),
             count=report_counts.get(r.id),
             reply=replies.get(r.id),
+            work_of=r.work_of,
+            work_role=r.work_role,
         )
         for r in rows
         if r.mailbox in boxes
     )
+    items = _shared_work_files(items)
     number = 0
     units: list[UnitFigures] = []
     for u in settings.units:
@@ -274,6 +315,8 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         if item.status is MessageStatus.REJECTED:
             coll.rejected += 1
         if item.status is MessageStatus.ACCEPTED:
+            if item.work_of is not None:
+                continue  # a resend, supplement or new version of a work counted with its first mail
             work = (item.kind, item.unit or item.sender, name_key(item.title or f"#{item.id}"))
             if work in seen_works:
                 continue  # the same work (unit and title) sent again

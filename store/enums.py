@@ -70,3 +70,12 @@ class DigestStatus(enum.StrEnum):
     CLAIMED = "claimed"  # a worker is sending it (a claim past its lease was left by a dead worker)
     SENT = "sent"
     FAILED = "failed"  # the last try failed; the next try takes it over
+
+
+class WorkRole(enum.StrEnum):
+    """What an accepted work mail is to the work it belongs to (collections only)."""
+
+    ORIGINAL = "original"  # the first registration of a work
+    RESEND = "resend"  # the same work file again: nothing new
+    SUPPLEMENT = "supplement"  # the same work file with new other files (作品简介, 授权书)
+    REPLACEMENT = "replacement"  # a new version of the work file under the same title

@@ -22,7 +22,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from store.enums import ArrivalSource, AttachmentKind, DigestStatus, MessageStatus, ReplyKind, ReplyStatus, Stage
+from store.enums import (
+    ArrivalSource,
+    AttachmentKind,
+    DigestStatus,
+    MessageStatus,
+    ReplyKind,
+    ReplyStatus,
+    Stage,
+    WorkRole,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -126,6 +135,10 @@ class Message(Base):
         _enum(ArrivalSource, "arrival_source", length=16), default=ArrivalSource.STORED
     )
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    # 0006: a collection mail that belongs to a work registered before (resend, supplement, new version)
+    # points to the work's first message; the work counts once, with its newest version.
+    work_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    work_role: Mapped[WorkRole | None] = mapped_column(_enum(WorkRole, "work_role", length=16))
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.position"

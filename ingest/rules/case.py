@@ -11,6 +11,7 @@ from campaign.settings import KindRules, SafetySettings, Unit
 from ingest.mail.links import LargeLink
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded
 from ingest.rules.content import FileView
+from ingest.rules.registration import Registered
 from ingest.rules.subject import SubjectVerdict
 
 
@@ -34,6 +35,7 @@ class Case:
     parse_error: ParseLimitExceeded | None = None  # the parse was refused; headers only
     safety: SafetySettings = SafetySettings()
     reply_hold: Callable[[SafetySettings], str | None] | None = None  # caps and loops, from the store
+    registered: Registered | None = None  # the unit's work this mail may be about, from the store
 
     @property
     def unreadable(self) -> bool:

@@ -115,14 +115,19 @@ def _picture_problems(videos: Sequence[FileView], rules: KindRules) -> list[Prob
     return problems
 
 
-def _no_work(text: str, fix: str, files: Sequence[FileView], links: int, notes: list[str]) -> list[Problem]:
-    """No usable work: a problem, unless a large-attachment link may carry it."""
+def _no_work(
+    text: str, fix: str, files: Sequence[FileView], links: int, notes: list[str], *, registered: bool = False
+) -> list[Problem]:
+    """No usable work: a problem, unless a large-attachment link may carry it, or the work files are
+    those of a work the unit registered before (a resend or a supplement: see rules.registration)."""
     if links:
         notes.append("作品以超大附件链接发送，工作人员下载后将再核对作品要求。")
         return []
     if any(f.problems for f in files):  # the broken file is already named, with how to fix it
         return []
     if any(f.duplicate and f.valid for f in files):
+        if registered:
+            return []
         return [
             Problem(
                 code="only-duplicates",
@@ -146,6 +151,7 @@ def _video_work(sub: Submission, rules: KindRules, review: Review, *, subtitles:
             sub.files,
             sub.large_links,
             review.notes,
+            registered=sub.registered,
         )
     problems = work_problems(group_works(videos), sub.kind, rules, "视频", review.notes, review.remarks)
     problems.extend(sound_problems(videos, rules, "视频", review.remarks))
@@ -167,6 +173,7 @@ def _recording(sub: Submission, rules: KindRules, review: Review) -> list[Proble
             sub.files,
             sub.large_links,
             review.notes,
+            registered=sub.registered,
         )
     problems = work_problems(group_works(works), sub.kind, rules, "录音", review.notes, review.remarks)
     problems.extend(sound_problems(works, rules, "录音", review.remarks))
@@ -204,6 +211,7 @@ def _photography(sub: Submission, rules: KindRules, review: Review) -> list[Prob
             sub.files,
             sub.large_links,
             review.notes,
+            registered=sub.registered,
         )
     need = rules.photo_min_long_side
     small: list[tuple[int, FileView, str]] = []

@@ -61,6 +61,7 @@ class Submission:
     files: Sequence[FileView] = field(default_factory=tuple)
     rules: KindRules | None = None  # None: the defaults of the notice for this kind
     large_links: int = 0  # large-attachment links found in the body (a work may come that way)
+    registered: bool = False  # the unit registered a work this mail is about (a resend is no fault)
 
 
 # the kinds of file that are the work itself in each collection: when one of them fails its own
@@ -196,6 +197,7 @@ def content(case: Case) -> Finding:
             files=case.files,
             rules=case.rules,
             large_links=len(case.links),
+            registered=case.registered is not None,
         )
     )
     return Finding(
