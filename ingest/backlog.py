@@ -7,14 +7,18 @@ again at the next cycle, up to `[service] max_attempts` starts; then it stays `f
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.mail.parse import parse_headers_only
 from ingest.pipeline import Pipeline
 from store.enums import MessageStatus
 from store.killpoint import kill_point
 from store.models import Message, utcnow
 
+log = logging.getLogger(__name__)
 NEVER_FINISHED = (
     "judging was started {starts} times and never finished (the process stopped each time); "
     "`intake rerun {id}` tries again"
@@ -48,14 +52,20 @@ def judge(pipeline: Pipeline, message_id: int, *, max_attempts: int) -> MessageS
         if msg.status not in (MessageStatus.RECEIVED, MessageStatus.FAILED):
             return msg.status  # judged meanwhile (another worker, an admin)
         if msg.starts >= max_attempts:
-            return _give_up(session, msg)
+            return _give_up(session, msg, pipeline)
         msg.starts += 1
     kill_point("judging")
     return pipeline.process(message_id)
 
 
-def _give_up(session: Session, msg: Message) -> MessageStatus:
+def _give_up(session: Session, msg: Message, pipeline: Pipeline) -> MessageStatus:
     if msg.status is MessageStatus.RECEIVED:
+        if msg.raw_sha256 is not None and msg.sender is None:  # who sent what, for the admins' lists
+            try:
+                head = parse_headers_only(pipeline.blobs.read_bytes(msg.raw_sha256))
+                msg.sender, msg.subject, msg.message_id = head.sender, head.subject, head.message_id
+            except Exception:  # the header is only a courtesy here
+                log.debug("message %d: header unreadable", msg.id, exc_info=True)
         msg.status = MessageStatus.FAILED
         msg.failure_traceback = NEVER_FINISHED.format(starts=msg.starts, id=msg.id)
         msg.decided_at = utcnow()

@@ -40,6 +40,7 @@ class Worker:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.scheduler: BackgroundScheduler | None = None
         self.leader = False
         self._seen: set[tuple[str, str]] = set()
         self._guard = threading.Lock()
@@ -54,11 +55,19 @@ class Worker:
         log.error("%s: %s", what, one_line(exc), exc_info=exc, extra={"traceback": show, "described": True})
 
     def beat(self) -> None:
-        """Heartbeat, and the leading role for whoever can take it."""
+        """Heartbeat; the leading role and the mailboxes for whoever can take them (a mailbox just taken
+        over from a dead worker is polled at once)."""
         app = self.app
         try:
             was = self.leader
             self.leader = app.locks.try_lock(LEADER)
+            held = set(app.locks.held())
+            for box in app.settings.mailboxes:
+                lock = f"mailbox:{box.name}"
+                if lock not in held and not app.stop.is_set() and app.locks.try_lock(lock):
+                    log.info("worker %s polls %s", app.heart.id, box.name)
+                    if self.scheduler is not None:
+                        self.scheduler.modify_job(f"poll:{box.name}", next_run_time=dt.datetime.now())
             app.heart.beat(" ".join(app.locks.held()))
             if self.leader and not was:
                 log.info("worker %s leads: it sends the replies and the digest", app.heart.id)
@@ -168,8 +177,9 @@ def run(app: App) -> None:
     signal.signal(signal.SIGINT, _stop)
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # jobs log their own outcome
     worker = Worker(app)
-    worker.beat()  # the first beat before any job: the leader is known when the polls start
+    worker.beat()  # the first beat before any job: the leader and the mailboxes are known when the polls start
     scheduler = build_scheduler(worker)
+    worker.scheduler = scheduler
     scheduler.start()
     log.info("intake running: %d mailbox(es), worker %s", len(app.settings.mailboxes), app.heart.id)
     app.stop.wait()
