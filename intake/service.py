@@ -99,7 +99,7 @@ class Worker:
                     state = session.get(MailboxState, box.name)
                     errors = state.consecutive_errors if state else 0
                     retry = (state.retry_at - utcnow()).total_seconds() if state and state.retry_at else 0
-                log.error("poll failed: %s (%d in a row, next try in %.0fs)", report.error, errors, retry)
+                log.error("poll %s failed: %s (%d in a row, next try in %.0fs)", box.name, report.error, errors, retry)
             elif report.fetched or report.resumed:
                 log.info("%s: fetched %d, resumed %d: %s", box.name, report.fetched, report.resumed, report.statuses)
         except Exception as exc:

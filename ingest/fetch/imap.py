@@ -39,6 +39,18 @@ def quiet(client: IMAPClient) -> IMAPClient:
     return client
 
 
+def _close(client: IMAPClient) -> None:
+    """LOGOUT, or at least close the socket when the connection is already broken."""
+    try:
+        client.logout()
+    except Exception:
+        log.debug("logout failed", exc_info=True)
+        try:
+            client.shutdown()
+        except Exception:
+            log.debug("closing the socket failed", exc_info=True)
+
+
 class ImapSession:
     """A session on one folder of one mailbox (read-only unless asked); use as a context manager."""
 
@@ -74,20 +86,14 @@ class ImapSession:
             info = client.select_folder(s.folder, readonly=self.readonly)  # EXAMINE unless we must write
             self.uidvalidity = int(info[b"UIDVALIDITY"])
         except BaseException:
-            try:
-                client.logout()
-            except Exception:
-                log.debug("logout after a failed login failed", exc_info=True)
+            _close(client)
             raise
         self.client = client
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         if self.client is not None:
-            try:
-                self.client.logout()
-            except Exception:
-                log.debug("logout failed", exc_info=True)
+            _close(self.client)
             self.client = None
 
     def _c(self) -> IMAPClient:
