@@ -131,6 +131,7 @@ def test_run_logs_a_dead_mailbox_in_one_line_and_keeps_serving_the_others(
     assert "in a row, next try in" in failures[0]
     assert "Traceback" not in text and "executed successfully" not in text
     code, out = _status(config)
+    assert code == 1 and "attention: mailbox dead" in out and "ok\n" not in out
     assert f"mailbox dead (127.0.0.1:{port}): last good poll never, 1 failed in a row" in out
 
 
@@ -156,7 +157,7 @@ def test_backoff_doubles_with_jitter_up_to_the_cap_and_resets_on_success(
         assert full / 2 <= wait <= full
     assert waits[-1] <= 1800 and len(set(waits)) == len(waits)
     # a mailbox that fails twice waits longer the second time, and a good poll clears it
-    config, works, port = _three_mailboxes(tmp_path, db_url, dovecot, smtp, imap_user, monkeypatch)
+    config, _, port = _three_mailboxes(tmp_path, db_url, dovecot, smtp, imap_user, monkeypatch)
     config.write_text(config.read_text(encoding="utf-8").replace("backoff_max_seconds = 4", "backoff_max_seconds = 60"))
     app = App.build(load(config))
     try:
