@@ -48,17 +48,15 @@ class App:
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
         engine = make_engine(settings.store.url)
-        if check_schema:
-            try:
-                problem = schema_problem(engine)
-            except BaseException:
-                engine.dispose()
-                raise
+        try:
+            problem = schema_problem(engine) if check_schema else None
             if problem is not None:
-                engine.dispose()
                 raise SchemaOutdated(problem)
+            blobs = BlobStore(root=settings.store.blob_dir)
+        except BaseException:
+            engine.dispose()
+            raise
         sessions = make_sessions(engine)
-        blobs = BlobStore(root=settings.store.blob_dir)
         renderer = Renderer(override_dir=settings.replies.templates_dir)
         pipeline = Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
         heart = Heart(sessions=sessions, stale_seconds=settings.service.stale_seconds)

@@ -135,7 +135,15 @@ class AdvisoryLocks:
                 return False
             if got:
                 self._held.add(name)
+            else:
+                self._release_idle()
             return got
+
+    def _release_idle(self) -> None:
+        """The connection is kept only while it holds a lock."""
+        if not self._held and self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def unlock(self, name: str) -> None:
         with self._guard:
@@ -146,6 +154,7 @@ class AdvisoryLocks:
                 self._connection().execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
             except DBAPIError as exc:
                 self._lost(exc)
+            self._release_idle()
 
     def held(self) -> list[str]:
         with self._guard:

@@ -127,3 +127,53 @@ def _cli(config: Path, *args: str) -> tuple[int, str]:
 
     result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
     return result.exit_code, result.output
+
+
+def test_repeated_kills_while_mail_arrives(
+    tmp_path: Path,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    imap_user: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given mail arriving in waves, and after each wave a worker killed at the next stage in turn
+    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
+    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 60\nfetch_batch = 3") + FAST,
+        encoding="utf-8",
+    )
+    log = tmp_path / "run.log"
+    waves, per_wave, kills = 8, 5, 0
+    killed_at = time.monotonic()
+    for wave in range(waves):
+        for i in range(per_wave):
+            n = wave * per_wave + i
+            dovecot.append(imap_user[0], samples.offline_report(unit=UNITS[n % len(UNITS)], sender=f"unit{n}@163.com"))
+        stage = STAGES[wave % len(STAGES)]
+        nth = 2 if stage == "fetched" else 2 + wave % 3  # a wave of five is two FETCHes of three
+        proc = intake(config, "run", log=log, env={"INTAKE_TEST_KILL_AT": f"{stage}:{nth}"})
+        assert proc.wait(timeout=60) == -9, f"wave {wave}: not killed at {stage}"
+        killed_at = time.monotonic()
+        kills += 1
+    total = waves * per_wave
+    # When the service runs again
+    last = intake(config, "run", log=log)
+    db = Db(config)
+    try:
+        last_ack = wait_until(lambda: db.replies() == total, timeout=90, what=f"{total} acknowledgements")
+        assert stop(last) == 0
+        # Then every message is stored once, judged and answered; duplicates only from kills after a send
+        assert db.messages() == total and db.statuses() == {"accepted": total}
+        sent = collections.Counter(c.message()["Message-ID"] for c in smtp.messages)
+        duplicates = sum(n - 1 for n in sent.values())
+        assert len(sent) == total and max(sent.values()) <= 2
+        assert duplicates <= sum(1 for w in range(waves) if STAGES[w % len(STAGES)] == "sent")
+        print(
+            f"\n[figures] repeated kills: messages {total}, kills {kills}, lost 0, duplicates {duplicates}, "
+            f"last kill to last acknowledgement {last_ack - killed_at:.1f}s"
+        )
+    finally:
+        stop(last)
+        db.close()
