@@ -44,6 +44,7 @@ class Worker:
         self.leader = False
         self._seen: set[tuple[str, str]] = set()
         self._guard = threading.Lock()
+        self._sending = threading.Lock()  # one sender at a time: at most one reply in flight
 
     def failed(self, what: str, exc: BaseException) -> None:
         """One line per failure; a traceback once per distinct unexpected error (every time with -v)."""
@@ -108,7 +109,7 @@ class Worker:
             self.replies()
 
     def replies(self) -> None:
-        if not self.leader or self.app.stop.is_set():
+        if not self.leader or self.app.stop.is_set() or not self._sending.acquire(blocking=False):
             return
         try:
             report = self.app.send_replies()
@@ -116,6 +117,8 @@ class Worker:
                 log.info("replies: sent %d, to retry %d, given up %d", report.sent, report.retrying, report.given_up)
         except Exception as exc:
             self.failed("sending replies failed", exc)
+        finally:
+            self._sending.release()
 
     def digest(self, catch_up_only: bool = False) -> None:
         """The day's digest at its time; with catch_up_only (at start-up, then every CATCH_UP_MINUTES) the last

@@ -164,14 +164,15 @@ def test_repeated_kills_while_mail_arrives(
     try:
         last_ack = wait_until(lambda: db.replies() == total, timeout=90, what=f"{total} acknowledgements")
         assert stop(last) == 0
-        # Then every message is stored once, judged and answered; duplicates only from kills after a send
+        # Then every message is stored once, judged and answered; the reply in flight at a kill may go out
+        # once more (one sender per process: at most one extra copy per kill)
         assert db.messages() == total and db.statuses() == {"accepted": total}
         sent = collections.Counter(c.message()["Message-ID"] for c in smtp.messages)
         duplicates = sum(n - 1 for n in sent.values())
-        assert len(sent) == total and max(sent.values()) <= 2
-        assert duplicates <= sum(1 for w in range(waves) if STAGES[w % len(STAGES)] == "sent")
+        assert len(sent) == total and duplicates <= kills
         print(
-            f"\n[figures] repeated kills: messages {total}, kills {kills}, lost 0, duplicates {duplicates}, "
+            f"\n[figures] repeated kills: messages {total}, kills {kills}, lost 0, duplicates {duplicates} "
+            f"(most copies of one reply {max(sent.values())}), "
             f"last kill to last acknowledgement {last_ack - killed_at:.1f}s"
         )
     finally:
