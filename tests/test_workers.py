@@ -8,15 +8,18 @@ import datetime as dt
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
 from intake.app import App
+from intake.cli import cli
 from intake.config import load
 from store.models import Worker
 from store.workers import Heart, LeaseLocks
@@ -105,3 +108,23 @@ def test_two_workers_on_postgresql_and_the_lock_holder_killed(
         for p in procs:
             stop(p)
         db.close()
+
+
+def test_poll_once_leaves_a_mailbox_held_by_a_running_worker(
+    settings_path: Path, deliver: Callable[[bytes], int], smtp: SmtpSink
+) -> None:
+    # Given a worker that holds the mailbox (as `intake run` does)
+    holder = App.build(load(settings_path))
+    try:
+        assert holder.locks.try_lock("mailbox:reports")
+        holder.heart.beat(" ".join(holder.locks.held()))
+        deliver(samples.offline_report(unit="西宁市总工会", sender="xn@163.com"))
+        # When an admin runs `intake poll --once`
+        result = CliRunner().invoke(cli, ["--config", str(settings_path), "poll", "--once"], catch_exceptions=False)
+        # Then the mailbox is left to its holder, and said so
+        assert result.exit_code == 0
+        assert f"reports: skipped: polled by worker {holder.heart.id.split(':')[0]} pid {os.getpid()}" in result.stdout
+    finally:
+        holder.close()
+    result = CliRunner().invoke(cli, ["--config", str(settings_path), "poll", "--once"], catch_exceptions=False)
+    assert "reports: fetched 1: accepted 1" in result.stdout
