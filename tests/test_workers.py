@@ -7,6 +7,7 @@ import collections
 import datetime as dt
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,60 @@ def test_poll_once_leaves_a_mailbox_held_by_a_running_worker(
         holder.close()
     result = CliRunner().invoke(cli, ["--config", str(settings_path), "poll", "--once"], catch_exceptions=False)
     assert "reports: fetched 1: accepted 1" in result.stdout
+
+
+@pytest.mark.slow
+def test_two_workers_on_postgresql_and_the_holder_killed_while_judging(
+    pg_url: str | None,
+    tmp_path: Path,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    imap_user: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if pg_url is None:
+        pytest.skip("several workers need PostgreSQL (advisory locks); on SQLite one worker is assumed")
+    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
+    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 10\nfetch_batch = 4") + FAST,
+        encoding="utf-8",
+    )
+    db = Db(config)
+
+    def holds(pid: int, lock: str | None) -> bool:
+        """Whether the worker of pid beats (and holds lock)."""
+        with db.app.sessions() as session:
+            rows = list(session.scalars(select(Worker).where(Worker.pid == pid)))
+        return bool(rows) and (lock is None or any(lock in w.holds.split() for w in rows))
+
+    # Given a worker holding the mailbox that dies when it starts judging its fourth message, and a second worker
+    first = intake(config, "run", log=tmp_path / "a.log", env={"INTAKE_TEST_KILL_AT": "judging:4"})
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_until(lambda: holds(first.pid, "mailbox:reports"), timeout=30, what="the first worker holds the mailbox")
+        second = intake(config, "run", log=tmp_path / "b.log")
+        wait_until(lambda: holds(second.pid, None), timeout=30, what="the second worker beats")
+        # When twelve reports arrive
+        for i in range(12):
+            dovecot.append(imap_user[0], samples.offline_report(unit=UNITS[i % 5], sender=f"unit{i}@163.com"))
+        assert first.wait(timeout=30) == -9
+        killed = time.monotonic()
+        # Then the second worker takes over the mailbox, the message in hand and the replies
+        last_ack = wait_until(lambda: db.replies() == 12, timeout=60, what="twelve acknowledgements")
+        assert db.messages() == 12 and db.statuses() == {"accepted": 12}
+        sent = collections.Counter(c.message()["Message-ID"] for c in smtp.messages)
+        duplicates = sum(n - 1 for n in sent.values())
+        assert len(sent) == 12 and duplicates <= 1
+        assert holds(second.pid, "mailbox:reports") and holds(second.pid, "leader")
+        assert stop(second) == 0
+        print(
+            f"\n[figures] two workers, holder killed while judging: messages 12, kills 1, lost 0, "
+            f"duplicates {duplicates}, last kill to last acknowledgement {last_ack - killed:.1f}s"
+        )
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+        db.close()
