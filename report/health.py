@@ -103,7 +103,9 @@ def health(*, settings: Settings, sessions: sessionmaker[Session], stale_seconds
             elif limits.poll_age_minutes and item.last_poll_at is not None:
                 age = _minutes(item.last_ok_at or item.last_poll_at, now)
                 allowed = max(limits.poll_age_minutes, 3 * box.poll_seconds / 60)  # a slow schedule is not a fault
-                if item.last_ok_at is None or age > allowed:
+                if item.last_ok_at is None:
+                    problems.append(f"mailbox {box.name} ({item.server}): never polled successfully: {item.last_error}")
+                elif age > allowed:
                     problems.append(f"mailbox {box.name} ({item.server}): no good poll for {age:.0f} minutes")
         received, oldest_received = _count(session, Message.status == MessageStatus.RECEIVED, Message.received_at)
         failed, _ = _count(session, Message.status == MessageStatus.FAILED, Message.received_at)
