@@ -35,8 +35,8 @@ ENV INTAKE_CONFIG=/etc/intake/config.toml
 VOLUME ["/var/lib/intake"]
 # SIGTERM lets the message in hand finish; give it the time systemd gives (TimeoutStopSec=120).
 STOPSIGNAL SIGTERM
-# Healthy while the configuration, the secrets it names and the database schema check out (exit 0).
-# `intake check` stands in until the service has a status command of its own; then call that here.
-HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 CMD ["intake", "check"]
+# Healthy while `intake status` finds nothing that needs attention (exit 0): every mailbox polled
+# within its thresholds, no backlog, no replies given up, the digest sent (thresholds in [status]).
+HEALTHCHECK --interval=60s --timeout=30s --start-period=120s --retries=3 CMD ["intake", "status"]
 ENTRYPOINT ["intake"]
 CMD ["run"]

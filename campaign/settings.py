@@ -24,6 +24,8 @@ class ConfigError(ValueError):
 
 LateAction = Literal["accept", "reject"]
 LATE_ACTIONS: tuple[LateAction, ...] = ("accept", "reject")
+AfterAction = Literal["keep", "seen", "move"]
+AFTER_ACTIONS: tuple[AfterAction, ...] = ("keep", "seen", "move")
 _RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
 
 
@@ -158,6 +160,38 @@ class MailboxSettings:
     cafile: Path | None = None
     deadline: dt.date | None = None
     authserv_id: str | None = None  # whose Authentication-Results to read (the provider's own)
+    after: AfterAction = "keep"  # what is done to a message in the mailbox once its outcome is committed
+    move_to: str | None = None  # the folder for after = "move"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """How the service behaves when things go wrong: attempts, timeouts, backoff, heartbeats."""
+
+    max_attempts: int = 3  # judging a message is tried this often (a crash counts), then it stays failed
+    imap_timeout_seconds: float = 60.0  # every IMAP call (connect, login, search, fetch) gives up after this
+    backoff_seconds: int = 30  # the first wait after a failed poll of a mailbox; doubles, with jitter
+    backoff_max_seconds: int = 1800  # the longest wait between tries of a failing mailbox
+    heartbeat_seconds: int = 10  # each worker writes its heartbeat this often; silent for 2.5x this, it is dead
+    reply_seconds: int = 60  # how often pending replies are sent
+
+    @property
+    def stale_seconds(self) -> float:
+        """A worker whose heartbeat is older than this is taken for dead: its leases and locks are free."""
+        return self.heartbeat_seconds * 2.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusSettings:
+    """When `intake status` says that something needs attention (exit 1); 0 switches a check off."""
+
+    poll_failures: int = 3  # consecutive failed polls of one mailbox
+    poll_age_minutes: int = 60  # no good poll of a mailbox for this long
+    failed_messages: int = 1  # messages left failed
+    received_minutes: int = 30  # a message stored but not judged for this long
+    given_up_replies: int = 1  # replies given up
+    reply_age_minutes: int = 60  # a pending reply older than this
+    digest_age_hours: int = 0  # no digest sent for this long (off by default)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +228,8 @@ class Settings:
     replies: ReplySettings = field(default_factory=ReplySettings)
     rules: dict[MailboxKind, KindRules] = field(default_factory=default_rules)  # every kind, defaults filled
     safety: SafetySettings = field(default_factory=SafetySettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.mailboxes:

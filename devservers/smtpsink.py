@@ -12,6 +12,7 @@ CLI (foreground until SIGTERM or Ctrl-C; prints ``{"host": ..., "port": ...}`` o
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import json
 import os
@@ -58,6 +59,10 @@ class _Handler:
         self._sink = sink
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._sink.delay_seconds:  # a server that keeps the client waiting
+            await asyncio.sleep(self._sink.delay_seconds)
+        if self._sink.answer is not None:  # a server that refuses: e.g. "451 4.3.0 try later", "550 5.7.1 no"
+            return self._sink.answer
         data = envelope.original_content
         assert data is not None
         self._sink._record(
@@ -90,6 +95,8 @@ class SmtpSink:
         self._controller = controller
         self.spool_dir = spool_dir
         self.messages: list[Captured] = []
+        self.answer: str | None = None  # answer DATA with this instead of capturing (tests of refusals)
+        self.delay_seconds: float = 0.0  # wait this long before answering DATA (tests of timeouts)
         self._arrived = threading.Condition()
         self._next_number = _next_spool_number(spool_dir) if spool_dir is not None else 1
 
@@ -148,9 +155,11 @@ class SmtpSink:
             return list(self.messages)
 
     def clear(self) -> None:
-        """Forget the messages captured so far (the spool files stay)."""
+        """Forget the messages captured so far (the spool files stay), and answer normally again."""
         with self._arrived:
             self.messages.clear()
+        self.answer = None
+        self.delay_seconds = 0.0
 
     def _record(self, captured: Captured) -> None:
         with self._arrived:

@@ -12,8 +12,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaign.settings import Settings
-from ingest.fetch.poller import Poller, PollReport
+from campaign.settings import MailboxSettings, Settings
+from ingest.backlog import judge
+from ingest.fetch.poller import Poller, PollFailed, PollReport
 from ingest.mail import arrival
 from ingest.pipeline import Pipeline
 from notify.render import Renderer
@@ -21,15 +22,17 @@ from notify.replies import SendReport, send_pending
 from store.blobs import BlobStore
 from store.db import make_engine, make_sessions
 from store.enums import MessageStatus
-from store.migrate import is_current
-from store.models import Message
+from store.errors import one_line
+from store.migrate import schema_problem
+from store.models import Message, Worker
+from store.workers import Heart, Locks, make_locks
 
 log = logging.getLogger(__name__)
 IMPORT_UIDVALIDITY = 0
 
 
 class SchemaOutdated(RuntimeError):
-    """The database is not at the newest schema: run `intake db upgrade`."""
+    """The database is not at the schema this program needs; the text says which way and what to do."""
 
 
 @dataclass(kw_only=True)
@@ -40,45 +43,100 @@ class App:
     blobs: BlobStore
     renderer: Renderer
     pipeline: Pipeline
+    heart: Heart
     stop: threading.Event = field(default_factory=threading.Event)
+    _locks: Locks | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
         engine = make_engine(settings.store.url)
-        if check_schema and not is_current(engine):
+        try:
+            problem = schema_problem(engine) if check_schema else None
+            if problem is not None:
+                raise SchemaOutdated(problem)
+            blobs = BlobStore(root=settings.store.blob_dir)
+        except BaseException:
             engine.dispose()
-            raise SchemaOutdated("the database schema is not up to date: run `intake db upgrade` first")
+            raise
         sessions = make_sessions(engine)
-        blobs = BlobStore(root=settings.store.blob_dir)
         renderer = Renderer(override_dir=settings.replies.templates_dir)
         pipeline = Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
+        heart = Heart(sessions=sessions, stale_seconds=settings.service.stale_seconds)
         return cls(
-            settings=settings, engine=engine, sessions=sessions, blobs=blobs, renderer=renderer, pipeline=pipeline
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            blobs=blobs,
+            renderer=renderer,
+            pipeline=pipeline,
+            heart=heart,
         )
+
+    @property
+    def locks(self) -> Locks:
+        """This worker's locks on mailboxes and on the leading role (made at first use)."""
+        if self._locks is None:
+            self._locks = make_locks(engine=self.engine, sessions=self.sessions, heart=self.heart)
+        return self._locks
+
+    def close(self) -> None:
+        """Release the locks, retire the heartbeat row, close the database connections."""
+        try:
+            if self._locks is not None:
+                self._locks.close()
+            self.heart.retire()
+        except Exception as exc:  # the database went away: the locks went with it
+            log.warning("could not retire worker %s: %s", self.heart.id, one_line(exc))
+        finally:
+            self.engine.dispose()
 
     def poller(self) -> Poller:
         return Poller(sessions=self.sessions, pipeline=self.pipeline, stop=self.stop)
 
-    def resume(self) -> int:
-        """Judge messages stored but never judged (the process stopped in between); returns how many."""
+    def holder(self, lock: str) -> str:
+        """Who holds a lock, as far as the heartbeats tell (for messages)."""
         with self.sessions() as session:
-            ids = list(
-                session.scalars(select(Message.id).where(Message.status == MessageStatus.RECEIVED).order_by(Message.id))
-            )
-        for msg_id in ids:
-            if self.stop.is_set():
-                break
-            self.pipeline.process(msg_id)
-        return len(ids)
+            for w in session.scalars(select(Worker).where(Worker.beat_at >= self.heart.cutoff())):
+                if lock in w.holds.split():
+                    return f"worker {w.host} pid {w.pid}"
+        return "another worker"
+
+    def poll_box(self, box: MailboxSettings, *, keep_lock: bool = False) -> PollReport:
+        """Poll one mailbox under its lock; a failure comes back in the report's error, never raised.
+
+        The service keeps the lock (keep_lock) until it stops or dies; a one-off poll releases it.
+        """
+        lock = f"mailbox:{box.name}"
+        self.heart.maybe_beat()
+        if not self.locks.try_lock(lock):
+            return PollReport(mailbox=box.name, fetched=0, statuses={}, skipped=f"polled by {self.holder(lock)}")
+        try:
+            self.heart.beat(" ".join(self.locks.held()))
+            return self.poller().poll(box)
+        except PollFailed as exc:
+            return exc.report
+        finally:
+            if not keep_lock:
+                self.locks.unlock(lock)
+
+    def resume_box(self, box: MailboxSettings, *, keep_lock: bool = False) -> dict[str, int]:
+        """Judge box's backlog under its lock (nothing when another worker holds it)."""
+        lock = f"mailbox:{box.name}"
+        if not self.locks.try_lock(lock):
+            return {}
+        try:
+            return self.poller().resume(box)
+        finally:
+            if not keep_lock:
+                self.locks.unlock(lock)
 
     def poll(self, mailbox: str | None = None) -> list[PollReport]:
-        self.resume()
+        """Poll each mailbox (or one), whatever the others do."""
         boxes = [self.settings.mailbox(mailbox)] if mailbox else list(self.settings.mailboxes)
-        poller = self.poller()
-        return [poller.poll(box) for box in boxes if not self.stop.is_set()]
+        return [self.poll_box(box) for box in boxes if not self.stop.is_set()]
 
     def send_replies(self) -> SendReport:
-        return send_pending(sessions=self.sessions, settings=self.settings.smtp)
+        return send_pending(sessions=self.sessions, settings=self.settings.smtp, heart=self.heart)
 
     def import_file(self, *, mailbox: str, path: Path) -> tuple[int | None, MessageStatus | None]:
         """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once."""
@@ -92,7 +150,7 @@ class App:
         )
         if msg_id is None:
             return None, None
-        return msg_id, self.pipeline.process(msg_id)
+        return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts)
 
     def rerun(self, ids: list[int]) -> dict[int, MessageStatus]:
         """Judge stored messages again from their raw bytes (never a second reply to an answered verdict)."""

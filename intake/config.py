@@ -17,6 +17,7 @@ from typing import Any
 
 from campaign.notice import MailboxKind
 from campaign.settings import (
+    AFTER_ACTIONS,
     LATE_ACTIONS,
     ConfigError,
     DigestSettings,
@@ -25,8 +26,10 @@ from campaign.settings import (
     ReplySettings,
     SafetySettings,
     Secret,
+    ServiceSettings,
     Settings,
     SmtpSettings,
+    StatusSettings,
     StoreSettings,
     Unit,
     default_rules,
@@ -153,7 +156,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
     root = _Table(data, "")
-    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety"})
+    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status"})
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
@@ -212,6 +215,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "cafile",
                 "deadline",
                 "authserv_id",
+                "after",
+                "move_to",
             }
         )
         kind = mb.text("kind", _REQUIRED)
@@ -221,6 +226,16 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         if any(m.name == name for m in mailboxes):
             raise ConfigError(f"{mb.key('name')}: the name {name!r} is used twice")
         cafile = mb.text("cafile", None)
+        after = mb.text("after", "keep")
+        if after not in AFTER_ACTIONS:
+            raise ConfigError(f"{mb.key('after')}: must be one of {', '.join(AFTER_ACTIONS)}, got {after!r}")
+        move_to = mb.text("move_to", None)
+        if after == "move" and move_to is None:
+            raise ConfigError(f'{mb.key("move_to")}: missing (after = "move" needs the folder to move to)')
+        if after != "move" and move_to is not None:
+            raise ConfigError(f'{mb.key("move_to")}: only used with after = "move", got after = {after!r}')
+        if move_to is not None and move_to == mb.data.get("folder", "INBOX"):
+            raise ConfigError(f"{mb.key('move_to')}: must differ from the folder that is read ({move_to!r})")
         mailboxes.append(
             MailboxSettings(
                 name=name,
@@ -238,6 +253,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 cafile=(base / cafile) if cafile else None,
                 deadline=_date(mb, "deadline"),
                 authserv_id=mb.text("authserv_id", None),
+                after=after,
+                move_to=move_to,
             )
         )
 
@@ -296,6 +313,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         replies=replies,
         rules=_rules(root.table("rules", required=False)),
         safety=_safety(root.table("safety", required=False)),
+        service=_service(root.table("service", required=False)),
+        status=_status(root.table("status", required=False)),
     )
 
 
@@ -368,6 +387,32 @@ def _safety(table: _Table) -> SafetySettings:
         loop_subjects=table.integer("loop_subjects", SafetySettings.loop_subjects, minimum=2),
         loop_minutes=table.integer("loop_minutes", SafetySettings.loop_minutes, minimum=1),
     )
+
+
+def _service(table: _Table) -> ServiceSettings:
+    """[service]: attempts, timeouts, backoff and heartbeats of unattended operation; every key optional."""
+    d = ServiceSettings()
+    table.unknown({f.name for f in dataclasses.fields(ServiceSettings)})
+    backoff = table.integer("backoff_seconds", d.backoff_seconds, minimum=1)
+    cap = table.integer("backoff_max_seconds", d.backoff_max_seconds, minimum=1)
+    if cap < backoff:
+        raise ConfigError(f"{table.key('backoff_max_seconds')}: {cap} is less than backoff_seconds {backoff}")
+    return ServiceSettings(
+        max_attempts=table.integer("max_attempts", d.max_attempts, minimum=1),
+        imap_timeout_seconds=float(table.integer("imap_timeout_seconds", int(d.imap_timeout_seconds), minimum=1)),
+        backoff_seconds=backoff,
+        backoff_max_seconds=cap,
+        heartbeat_seconds=table.integer("heartbeat_seconds", d.heartbeat_seconds, minimum=1),
+        reply_seconds=table.integer("reply_seconds", d.reply_seconds, minimum=1),
+    )
+
+
+def _status(table: _Table) -> StatusSettings:
+    """[status]: the thresholds of `intake status`; 0 switches a check off."""
+    fields = [f.name for f in dataclasses.fields(StatusSettings)]
+    table.unknown(set(fields))
+    d = StatusSettings()
+    return StatusSettings(**{name: table.integer(name, getattr(d, name), minimum=0) for name in fields})
 
 
 def load(path: Path) -> Settings:

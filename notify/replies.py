@@ -1,4 +1,9 @@
-"""Automatic replies: build the pending row with the verdict, and send pending rows over SMTP later."""
+"""Automatic replies: build the pending row with the verdict, and send pending rows over SMTP later.
+
+A reply is leased to the worker sending it. The lease is taken over by another worker as soon as
+its holder's heartbeat is stale (the holder died), else after LEASE at the latest; so a reply whose
+sender died between the SMTP answer and the database update can go out twice, never more.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
 
 from campaign.notice import OWN_HEADER
 from campaign.settings import SmtpSettings
@@ -21,7 +27,10 @@ from notify.render import Rendered
 from notify.safe import clean_header
 from notify.smtp import SmtpConnection
 from store.enums import ReplyKind, ReplyStatus
+from store.errors import one_line
+from store.killpoint import kill_point
 from store.models import Message, Reply, utcnow
+from store.workers import Heart, live_ids
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +99,25 @@ class SendReport:
     given_up: int
 
 
-def _claim(sessions: sessionmaker[Session], now: dt.datetime, limit: int) -> list[int]:
-    """Lease due replies so that no other worker sends them at the same time."""
+def _due(now: dt.datetime, cutoff: dt.datetime | None) -> ColumnElement[bool]:
+    """Pending replies whose time has come, or whose lease holder's heartbeat is older than cutoff."""
+    due = Reply.next_attempt_at <= now
+    if cutoff is not None:
+        due = or_(due, and_(Reply.leased_by.is_not(None), Reply.leased_by.not_in(live_ids(cutoff))))
+    return and_(Reply.status == ReplyStatus.PENDING, due)
+
+
+def _claim(sessions: sessionmaker[Session], now: dt.datetime, limit: int, heart: Heart | None) -> list[int]:
+    """Lease due replies to this worker so that no other worker sends them at the same time."""
     claimed: list[int] = []
+    cutoff = heart.cutoff(now) if heart is not None else None
     with sessions.begin() as session:
-        due = session.scalars(
-            select(Reply.id)
-            .where(Reply.status == ReplyStatus.PENDING, Reply.next_attempt_at <= now)
-            .order_by(Reply.id)
-            .limit(limit)
-        ).all()
+        due = session.scalars(select(Reply.id).where(_due(now, cutoff)).order_by(Reply.id).limit(limit)).all()
         for reply_id in due:
             result = session.execute(
                 update(Reply)
-                .where(Reply.id == reply_id, Reply.status == ReplyStatus.PENDING, Reply.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE)
+                .where(Reply.id == reply_id, _due(now, cutoff))
+                .values(next_attempt_at=now + LEASE, leased_by=heart.id if heart is not None else None)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 claimed.append(reply_id)
@@ -117,14 +130,21 @@ def send_pending(
     settings: SmtpSettings,
     limit: int = 200,
     clock: Callable[[], dt.datetime] = utcnow,
+    heart: Heart | None = None,
 ) -> SendReport:
-    """Send every due pending reply, batch by batch; an SMTP outage leaves them pending for later."""
+    """Send every due pending reply, batch by batch; an SMTP outage leaves them pending for later.
+
+    With a heart the replies are leased to its worker (beating while it sends), and leases of dead
+    workers are taken over at once.
+    """
     total = SendReport(sent=0, retrying=0, given_up=0)
     while True:
-        claimed = _claim(sessions, clock(), limit)
+        if heart is not None:
+            heart.maybe_beat()
+        claimed = _claim(sessions, clock(), limit, heart)
         if not claimed:
             return total
-        batch = _send_batch(sessions=sessions, settings=settings, claimed=claimed, clock=clock)
+        batch = _send_batch(sessions=sessions, settings=settings, claimed=claimed, clock=clock, heart=heart)
         total = SendReport(
             sent=total.sent + batch.sent,
             retrying=total.retrying + batch.retrying,
@@ -134,44 +154,80 @@ def send_pending(
             return total
 
 
+def _permanent(exc: smtplib.SMTPException) -> str | None:
+    """Why a refusal is final (a 5xx answer to this message or recipient), or None when it may pass later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            return f"recipient refused: {exc.recipients}"
+        return None
+    if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500:
+        return f"message refused: {exc.smtp_code} {exc.smtp_error!r}"
+    return None
+
+
 def _send_batch(
-    *, sessions: sessionmaker[Session], settings: SmtpSettings, claimed: list[int], clock: Callable[[], dt.datetime]
+    *,
+    sessions: sessionmaker[Session],
+    settings: SmtpSettings,
+    claimed: list[int],
+    clock: Callable[[], dt.datetime],
+    heart: Heart | None,
 ) -> SendReport:
     sent = retrying = given_up = 0
     connection: SmtpConnection | None = None
     error: str | None = None
+    where = f"SMTP {settings.host}:{settings.port}"
     try:
         connection = SmtpConnection(settings=settings).__enter__()
     except (OSError, smtplib.SMTPException) as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("SMTP %s:%s unavailable: %s", settings.host, settings.port, error)
+        error = one_line(exc)
+        log.warning("%s unavailable: %s", where, error)
     try:
         for reply_id in claimed:
+            if heart is not None:
+                heart.maybe_beat()
             with sessions.begin() as session:
                 reply = session.get(Reply, reply_id)
                 if reply is None or reply.status is not ReplyStatus.PENDING:
                     continue
+                if heart is not None and reply.leased_by != heart.id:
+                    continue  # taken over meanwhile (this worker was taken for dead)
                 problem = error
+                final = False
                 if connection is not None:
                     try:
                         connection.send(compose(reply, sender=settings.sender), recipient=reply.recipient)
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        problem = f"recipient refused: {exc.recipients}"
-                        reply.attempts = settings.max_attempts - 1  # permanent: give up now
-                    except (OSError, smtplib.SMTPException) as exc:
-                        problem = f"{type(exc).__name__}: {exc}"
+                        kill_point("sent")
+                    except smtplib.SMTPException as exc:
+                        why = _permanent(exc)
+                        final = why is not None
+                        problem = why or one_line(exc)
+                        if isinstance(exc, smtplib.SMTPServerDisconnected):
+                            error, connection = problem, None  # the rest of the batch waits for the next run
+                    except OSError as exc:  # timeout, reset: the connection is gone
+                        problem = one_line(exc)
+                        log.warning("%s: %s", where, problem)
+                        error, connection = problem, None
                 reply.attempts += 1
+                reply.leased_by = None
                 if problem is None:
                     reply.status = ReplyStatus.SENT
                     reply.sent_at = clock()
                     reply.last_error = None
                     sent += 1
                     log.info("sent %s reply %s to %s", reply.kind.value, reply.reply_message_id, reply.recipient)
-                elif reply.attempts >= settings.max_attempts:
+                elif final or reply.attempts >= settings.max_attempts:
                     reply.status = ReplyStatus.FAILED
                     reply.last_error = problem
                     given_up += 1
-                    log.error("gave up on reply %s after %d attempts: %s", reply.id, reply.attempts, problem)
+                    log.error(
+                        "gave up on reply %s to %s after %d attempt(s): %s",
+                        reply.id,
+                        reply.recipient,
+                        reply.attempts,
+                        problem,
+                    )
                 else:
                     reply.last_error = problem
                     delay = settings.retry_seconds * 2 ** min(reply.attempts - 1, 10)

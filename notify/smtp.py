@@ -1,4 +1,7 @@
-"""The one seam over smtplib: connect (ssl, starttls or none), log in, send to explicit recipients."""
+"""The one seam over smtplib: connect (ssl, starttls or none), log in, send to explicit recipients.
+
+Every SMTP call has the configured timeout (`[smtp] timeout_seconds`), connecting included.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ class SmtpConnection:
 
     def __enter__(self) -> SmtpConnection:
         s = self.settings
+        password = s.password.read() if s.username else ""  # a missing secret is said before connecting
         context = ssl.create_default_context(cafile=str(s.cafile) if s.cafile else None)
         smtp: smtplib.SMTP
         if s.security == "ssl":
@@ -29,7 +33,7 @@ class SmtpConnection:
                 smtp.starttls(context=context)
         try:
             if s.username:
-                smtp.login(s.username, s.password.read())
+                smtp.login(s.username, password)
         except BaseException:
             smtp.close()
             raise

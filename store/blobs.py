@@ -52,9 +52,11 @@ class BlobStore:
             os.replace(tmp, final)
             _fsync_dir(final.parent)
             return sha
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: say where
+                raise OSError(exc.errno, exc.strerror, str(self.root)) from exc
             raise
 
     def adopt(self, path: Path) -> str:

@@ -32,3 +32,23 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database is at the newest schema; else a sentence saying what is wrong and what to do."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return None
+    where = engine.url.render_as_string(hide_password=True)
+    if current is None:
+        return f"the database {where} has no schema yet: run `intake db upgrade` first"
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        return (
+            f"the database {where} has schema {current}, newer than this program knows (newest {head}): "
+            "run the newer version of the program"
+        )
+    return f"the database {where} has schema {current}, this program needs {head}: run `intake db upgrade` first"

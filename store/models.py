@@ -1,4 +1,4 @@
-"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests."""
+"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests, workers and leases."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -139,6 +140,10 @@ class Message(Base):
     # points to the work's first message; the work counts once, with its newest version.
     work_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     work_role: Mapped[WorkRole | None] = mapped_column(_enum(WorkRole, "work_role", length=16))
+    # 0007: judging started this often, counted before each start (a process killed while judging
+    # counts too), and whether the mailbox action (\Seen, move) was done after the outcome.
+    starts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    filed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.position"
@@ -206,6 +211,7 @@ class Reply(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(64))  # 0007: the worker sending it now
 
     message: Mapped[Message] = relationship(back_populates="replies")
 
@@ -222,6 +228,31 @@ class MailboxState(Base):
     last_ok_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # 0007: no poll before this (backoff)
+    last_host: Mapped[str | None] = mapped_column(String(255))  # 0007: the IMAP server of the last poll
+
+
+class Worker(Base):
+    """A running process (`intake run`, or a one-off command that sends replies) and its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    beat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    holds: Mapped[str] = mapped_column(Text, default="", server_default="")  # the locks it held at its last beat
+
+
+class Lease(Base):
+    """A named lock held by a live worker (used where the database has no advisory locks: SQLite)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class DigestRun(Base):

@@ -288,7 +288,7 @@ def settings(settings_path: Path) -> Settings:
 def app(settings: Settings) -> Iterator[App]:
     application = App.build(settings)
     yield application
-    application.engine.dispose()
+    application.close()
 
 
 @pytest.fixture

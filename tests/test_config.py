@@ -91,3 +91,60 @@ def test_secrets_come_from_environment_or_file(tmp_path: Path, monkeypatch: pyte
     secret.write_text("from-file\n", encoding="utf-8")
     path = _write(tmp_path, lambda s: s.replace('password_env = "INTAKE_SMTP_PASSWORD"', 'password_file = "pw"'))
     assert load(path).smtp.password.read() == "from-file"
+
+
+def test_unattended_keys_have_defaults_and_are_read(tmp_path: Path) -> None:
+    settings = load(EXAMPLE)
+    assert settings.service.max_attempts == 3 and settings.service.heartbeat_seconds == 10
+    assert settings.status.poll_failures == 3
+    assert {b.after for b in settings.mailboxes} == {"keep"}
+    path = _write(
+        tmp_path,
+        lambda s: (
+            s.replace('folder = "INBOX"', 'folder = "INBOX"\nafter = "move"\nmove_to = "已处理"', 1)
+            + "\n[service]\nmax_attempts = 5\nimap_timeout_seconds = 20\nbackoff_seconds = 10\n"
+            + "backoff_max_seconds = 600\nheartbeat_seconds = 5\nreply_seconds = 30\n"
+            + "\n[status]\npoll_failures = 2\ndigest_age_hours = 26\n"
+        ),
+    )
+    loaded = load(path)
+    box = loaded.mailboxes[0]
+    assert (box.after, box.move_to) == ("move", "已处理")
+    s = loaded.service
+    assert (s.max_attempts, s.imap_timeout_seconds, s.backoff_seconds, s.backoff_max_seconds) == (5, 20.0, 10, 600)
+    assert (s.heartbeat_seconds, s.reply_seconds, s.stale_seconds) == (5, 30, 12.5)
+    assert (loaded.status.poll_failures, loaded.status.digest_age_hours, loaded.status.failed_messages) == (2, 26, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s.replace('folder = "INBOX"', 'folder = "INBOX"\nafter = "delete"', 1),
+            "mailboxes[0].after: must be",
+        ),
+        (
+            lambda s: s.replace('folder = "INBOX"', 'folder = "INBOX"\nafter = "move"', 1),
+            "mailboxes[0].move_to: missing",
+        ),
+        (
+            lambda s: s.replace('folder = "INBOX"', 'folder = "INBOX"\nmove_to = "Done"', 1),
+            'mailboxes[0].move_to: only used with after = "move"',
+        ),
+        (
+            lambda s: s.replace('folder = "INBOX"', 'folder = "INBOX"\nafter = "move"\nmove_to = "INBOX"', 1),
+            "mailboxes[0].move_to: must differ from the folder",
+        ),
+        (lambda s: s + "\n[service]\nmax_attempts = 0\n", "service.max_attempts: must be at least 1"),
+        (lambda s: s + "\n[service]\nheartbeat = 5\n", "service.heartbeat: unknown key"),
+        (
+            lambda s: s + "\n[service]\nbackoff_seconds = 60\nbackoff_max_seconds = 30\n",
+            "service.backoff_max_seconds: 30 is less than backoff_seconds 60",
+        ),
+        (lambda s: s + '\n[status]\npoll_failures = "3"\n', "status.poll_failures: expected an integer"),
+    ],
+)
+def test_wrong_unattended_keys_are_named(tmp_path: Path, change: Callable[[str], str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(_write(tmp_path, change))
+    assert message in str(info.value)

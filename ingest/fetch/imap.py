@@ -1,19 +1,26 @@
-"""The one seam over imapclient: connect, LOGIN, ID, SELECT, then list and fetch by UID."""
+"""The one seam over imapclient: connect, LOGIN, ID, SELECT, list and fetch by UID, then flag or move.
+
+Every call has the socket timeout given at connect. A broken or timed-out connection during a call
+is raised as `LinkBroken`, so that the poller can reconnect and go on in smaller steps; a refusal by
+the server (wrong password, unknown folder) is raised as it is.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import imaplib
 import logging
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from imapclient import IMAPClient
 
 from campaign.settings import MailboxSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLIENT_ID = {
     "name": "mailbox-intake",
@@ -23,21 +30,39 @@ CLIENT_ID = {
 }
 
 
+class LinkBroken(ConnectionError):
+    """The connection broke or timed out during an IMAP call."""
+
+
 def quiet(client: IMAPClient) -> IMAPClient:
     """Switch off imaplib's debug formatting that IMAPClient turns on (10x slower, 3x memory)."""
     client._imap.debug = 0
     return client
 
 
-class ImapSession:
-    """A read-only session on one folder of one mailbox; use as a context manager."""
+def _close(client: IMAPClient) -> None:
+    """LOGOUT, or at least close the socket when the connection is already broken."""
+    try:
+        client.logout()
+    except Exception:
+        log.debug("logout failed", exc_info=True)
+        try:
+            client.shutdown()
+        except Exception:
+            log.debug("closing the socket failed", exc_info=True)
 
-    def __init__(self, *, settings: MailboxSettings, timeout: float = 60.0) -> None:
+
+class ImapSession:
+    """A session on one folder of one mailbox (read-only unless asked); use as a context manager."""
+
+    def __init__(self, *, settings: MailboxSettings, timeout: float = 60.0, readonly: bool = True) -> None:
         self.settings = settings
         self.timeout = timeout
+        self.readonly = readonly
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
         self.internaldates: dict[int, dt.datetime] = {}  # filled by fetch and fetch_headers
+        self.capabilities: tuple[bytes, ...] = ()
 
     def __enter__(self) -> ImapSession:
         s = self.settings
@@ -55,25 +80,22 @@ class ImapSession:
             if s.security == "starttls":
                 client.starttls(context)
             client.login(s.username, s.password.read())
-            if b"ID" in client.capabilities():
+            self.capabilities = tuple(client.capabilities())
+            if b"ID" in self.capabilities:
                 client.id_(CLIENT_ID)  # NetEase's Coremail refuses SELECT without it
-            info = client.select_folder(s.folder, readonly=True)
+            if s.after == "move" and s.move_to and not client.folder_exists(s.move_to):
+                client.create_folder(s.move_to)
+            info = client.select_folder(s.folder, readonly=self.readonly)  # EXAMINE unless we must write
             self.uidvalidity = int(info[b"UIDVALIDITY"])
         except BaseException:
-            try:
-                client.logout()
-            except Exception:
-                log.debug("logout after a failed login failed", exc_info=True)
+            _close(client)
             raise
         self.client = client
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         if self.client is not None:
-            try:
-                self.client.logout()
-            except Exception:
-                log.debug("logout failed", exc_info=True)
+            _close(self.client)
             self.client = None
 
     def _c(self) -> IMAPClient:
@@ -89,15 +111,21 @@ class ImapSession:
             if isinstance(value, dt.datetime):
                 self.internaldates[int(uid)] = value
 
+    def _call(self, call: Callable[[IMAPClient], T]) -> T:
+        try:
+            return call(self._c())
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            raise LinkBroken(f"{type(exc).__name__}: {exc}") from exc
+
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs above last_uid, ascending (`UID n:*` always answers the highest UID, so filter)."""
-        found: Sequence[int] = self._c().search(["UID", f"{last_uid + 1}:*"])
+        found: Sequence[int] = self._call(lambda c: c.search(["UID", f"{last_uid + 1}:*"]))
         return sorted(int(u) for u in found if int(u) > last_uid)
 
     def sizes(self, uids: Sequence[int]) -> dict[int, int]:
         if not uids:
             return {}
-        data: dict[int, dict[bytes, Any]] = self._c().fetch(list(uids), ["RFC822.SIZE"])
+        data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch(list(uids), ["RFC822.SIZE"]))
         return {int(uid): int(item[b"RFC822.SIZE"]) for uid, item in data.items()}
 
     def fetch(self, uids: Iterable[int]) -> dict[int, bytes]:
@@ -105,7 +133,7 @@ class ImapSession:
         wanted = list(uids)
         if not wanted:
             return {}
-        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[]", "INTERNALDATE"])
+        data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch(wanted, ["BODY.PEEK[]", "INTERNALDATE"]))
         self._remember_dates(data)
         return {int(uid): bytes(item[b"BODY[]"]) for uid, item in data.items() if b"BODY[]" in item}
 
@@ -113,6 +141,26 @@ class ImapSession:
         wanted = list(uids)
         if not wanted:
             return {}
-        data: dict[int, dict[bytes, Any]] = self._c().fetch(wanted, ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+        data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch(wanted, ["BODY.PEEK[HEADER]", "INTERNALDATE"]))
         self._remember_dates(data)
         return {int(uid): bytes(item[b"BODY[HEADER]"]) for uid, item in data.items() if b"BODY[HEADER]" in item}
+
+    def mark_seen(self, uids: Sequence[int]) -> None:
+        """Flag \\Seen (the session must be read-write)."""
+        if uids:
+            self._call(lambda c: c.add_flags(list(uids), [b"\\Seen"], silent=True))
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        """MOVE where the server offers it, else COPY + \\Deleted + UID EXPUNGE (Coremail has no MOVE)."""
+        if not uids:
+            return
+        wanted = list(uids)
+        if b"MOVE" in self.capabilities:
+            self._call(lambda c: c.move(wanted, folder))
+            return
+        self._call(lambda c: c.copy(wanted, folder))
+        self._call(lambda c: c.add_flags(wanted, [b"\\Deleted"], silent=True))
+        if b"UIDPLUS" in self.capabilities:
+            self._call(lambda c: c.uid_expunge(wanted))
+        else:
+            self._call(lambda c: c.expunge())

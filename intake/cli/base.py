@@ -1,17 +1,26 @@
-"""The command group, its options, and the one way a command reports an error."""
+"""The command group, its options, and the one way a command reports an error: one line on stderr.
+
+Expected failures (the database unreachable or its URL wrong, the schema too old or too new, a file
+or folder that cannot be written, a full disk, a missing secret) are turned into one sentence that
+says what and where, exit 1; `-v` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from campaign.settings import ConfigError, Settings
+from campaign.settings import ConfigError, MissingSecret, Settings
 from intake.app import App, SchemaOutdated
 from intake.config import load
+from store.errors import one_line
 
 DEFAULT_CONFIG = "/etc/intake/config.toml"
 EXIT_ERROR, EXIT_FAILED = 1, 3
@@ -22,8 +31,9 @@ def fail(text: str) -> NoReturn:
 
 
 class Context:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, verbose: int = 0) -> None:
         self.config_path = config
+        self.verbose = verbose
         self._settings: Settings | None = None
 
     @property
@@ -35,19 +45,84 @@ class Context:
                 fail(f"configuration error in {self.config_path}: {exc}")
         return self._settings
 
-    def app(self) -> App:
+    def database(self) -> str:
+        """The database URL without its password, or a placeholder before the configuration is read."""
+        if self._settings is None:
+            return "the database"
+        from sqlalchemy.engine import make_url
+
         try:
-            app = App.build(self.settings)
-        except SchemaOutdated as exc:
-            fail(str(exc))
-        click.get_current_context().call_on_close(app.engine.dispose)
+            return make_url(self._settings.store.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return repr(self._settings.store.url)
+
+    def app(self) -> App:
+        app = App.build(self.settings)
+        click.get_current_context().call_on_close(app.close)
         return app
 
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def explain(exc: Exception, ctx: Context | None) -> str:
+    """The one line for an expected failure."""
+    where = ctx.database() if ctx else "the database"
+    if isinstance(exc, SchemaOutdated):
+        return str(exc)
+    if isinstance(exc, MissingSecret):
+        return f"a password is missing: {exc}"
+    if isinstance(exc, ConfigError):
+        return f"configuration error: {exc}"
+    if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+        return f"store.url: not a usable database URL {where}: {exc}"
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None and str(exc.orig).strip() else ""
+        return f"cannot use the database {where}: {first or type(exc.orig).__name__}"
+    if isinstance(exc, CommandError):
+        return f"database schema ({where}): {exc}"
+    if isinstance(exc, OSError):
+        return one_line(exc)
+    return f"unexpected error: {one_line(exc)} (-v shows the traceback)"
+
+
+class OneLineFormatter(logging.Formatter):
+    """Log records in one line: an exception is added as one line unless tracebacks are wanted
+    (-v), or the record asks for its traceback (`extra={"traceback": True}`); `extra={"described": True}`
+    says that the message already describes the exception."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not self.tracebacks and not getattr(record, "traceback", False):
+            exc = record.exc_info[1]
+            record = logging.makeLogRecord(record.__dict__)
+            text = record.getMessage()
+            record.msg = text if exc is None or getattr(record, "described", False) else f"{text}: {one_line(exc)}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return super().format(record)
+
+
+class Group(click.Group):
+    """A click group whose commands' failures come out as one sentence (see explain)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            obj = ctx.find_object(Context)
+            if obj is not None and obj.verbose:
+                traceback.print_exc(file=sys.stderr)
+            raise click.ClickException(explain(exc, obj)) from exc
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--config",
     "config",
@@ -57,7 +132,7 @@ pass_ctx = click.make_pass_decorator(Context)
     show_default=True,
     help="The TOML configuration (also from the environment variable INTAKE_CONFIG).",
 )
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info and tracebacks, -vv debug).")
 @click.version_option(package_name="mailbox-intake", prog_name="intake", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config: Path, verbose: int) -> None:
@@ -70,9 +145,9 @@ def cli(ctx: click.Context, config: Path, verbose: int) -> None:
       intake --config config.toml db upgrade   create or update the database schema
       intake --config config.toml poll --once  fetch and judge what is new, send replies
       intake --config config.toml run          run the service (polls on a schedule)
+      intake --config config.toml status       is everything well? (exit 1 when not)
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    ctx.obj = Context(config)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(tracebacks=verbose > 0))
+    logging.basicConfig(level=max(logging.WARNING - 10 * verbose, logging.DEBUG), handlers=[handler])
+    ctx.obj = Context(config, verbose)

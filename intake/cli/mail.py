@@ -8,27 +8,34 @@ from pathlib import Path
 
 import click
 
-from campaign.settings import ConfigError, MissingSecret
+from campaign.settings import ConfigError
+from ingest.fetch.poller import PollReport
 from intake.app import App
-from intake.cli.base import EXIT_FAILED, Context, cli, fail, pass_ctx
+from intake.cli.base import EXIT_ERROR, EXIT_FAILED, Context, cli, fail, pass_ctx
 from intake.cli.term import progress
 from store import queries
 from store.enums import MessageStatus
 
 
-def _print_poll(app: App, mailbox: str | None) -> int:
-    failed = 0
-    try:
-        reports = app.poll(mailbox)
-    except MissingSecret as exc:
-        fail(str(exc))
+def _poll_line(r: PollReport) -> str:
+    if r.skipped:
+        return f"{r.mailbox}: skipped: {r.skipped}"
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())) or "nothing new"
+    done = f"fetched {r.fetched}" + (f", resumed {r.resumed}" if r.resumed else "")
+    cuts = f" ({r.reconnects} reconnection{'s' if r.reconnects != 1 else ''} after cuts)" if r.reconnects else ""
+    if r.error:
+        return f"{r.mailbox}: failed: {r.error}" + (f" (after {done}: {counts})" if r.fetched or r.resumed else "")
+    return f"{r.mailbox}: {done}: {counts}{cuts}"
+
+
+def _print_poll(app: App, mailbox: str | None) -> tuple[int, int]:
+    """Poll, print one line per mailbox and the replies; returns (mailboxes failed, messages failed)."""
+    reports = app.poll(mailbox)
     for r in reports:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())) or "nothing new"
-        click.echo(f"{r.mailbox}: fetched {r.fetched}: {counts}")
-        failed += r.statuses.get(MessageStatus.FAILED.value, 0)
+        click.echo(_poll_line(r))
     sent = app.send_replies()
     click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
-    return failed
+    return sum(1 for r in reports if r.error), sum(r.statuses.get(MessageStatus.FAILED.value, 0) for r in reports)
 
 
 @cli.command()
@@ -45,8 +52,14 @@ def poll(ctx: Context, once: bool, mailbox: str | None) -> None:
             app.settings.mailbox(mailbox)
         except ConfigError as exc:
             fail(str(exc))
-    if _print_poll(app, mailbox):
-        click.echo("some messages failed: see `intake messages --status failed`", err=True)
+    boxes, messages = _print_poll(app, mailbox)
+    if messages:
+        click.echo(f"{messages} message(s) failed: see `intake messages --status failed`", err=True)
+    if boxes:
+        click.echo(f"{boxes} mailbox(es) could not be polled (see above); they are tried again", err=True)
+        sys.exit(EXIT_ERROR)
+    if messages:
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command()
@@ -116,3 +129,7 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     if not no_send:
         sent = app.send_replies()
         click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    failed = counts.get(MessageStatus.FAILED.value, 0)
+    if failed:
+        click.echo(f"{failed} message(s) failed: see `intake messages --status failed`", err=True)
+        sys.exit(EXIT_FAILED)

@@ -39,12 +39,15 @@ def digest(ctx: Context, preview: Path | None, do_send: bool, day: dt.datetime |
     if preview:
         message = make_preview(app, day=when)
         suffix = preview.suffix.lower()
-        if suffix in (".html", ".htm", ".txt"):
-            part = message.get_body(("html",) if suffix != ".txt" else ("plain",))
-            assert part is not None
-            preview.write_text(str(part.get_content()), encoding="utf-8")
-        else:
-            preview.write_bytes(bytes(message))
+        try:
+            if suffix in (".html", ".htm", ".txt"):
+                part = message.get_body(("html",) if suffix != ".txt" else ("plain",))
+                assert part is not None
+                preview.write_text(str(part.get_content()), encoding="utf-8")
+            else:
+                preview.write_bytes(bytes(message))
+        except OSError as exc:
+            fail(f"cannot write {preview}: {exc.strerror or exc}")
         click.echo(f"digest for {when} written to {preview}")
         return
     try:

@@ -11,7 +11,7 @@ from campaign.settings import MissingSecret
 from ingest import activities
 from intake.cli.base import EXIT_ERROR, Context, cli, pass_ctx
 from store.db import make_engine
-from store.migrate import is_current, upgrade
+from store.migrate import schema_problem, upgrade
 
 
 @cli.command()
@@ -31,8 +31,9 @@ def check(ctx: Context) -> None:
         problems.append(f"smtp.{exc}")
     engine = make_engine(settings.store.url)
     try:
-        if not is_current(engine):
-            problems.append("store.url: the database schema is not up to date; run `intake db upgrade`")
+        schema = schema_problem(engine)
+        if schema is not None:
+            problems.append(f"store.url: {schema}")
     except Exception as exc:  # any database error is reported, not raised
         problems.append(f"store.url: cannot use the database: {type(exc).__name__}: {exc}")
     finally:
