@@ -7,13 +7,11 @@ be replayed from its raw bytes with `intake rerun`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,12 +22,11 @@ from campaign.settings import Settings
 from ingest import activities, seen
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
-from ingest.inspect import inspect_file
-from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
+from ingest.extract import Extractor
+from ingest.inspect.facts import InspectLimits
 from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
-from ingest.pictures import layout_cids, picture_note
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
@@ -38,10 +35,9 @@ from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
 from notify.render import Renderer
 from notify.replies import new_reply
-from notify.safe import display_name
 from store.blobs import BlobStore
-from store.enums import AttachmentKind, MessageStatus, ReplyKind, Stage, WorkRole
-from store.models import Attachment, Message, utcnow
+from store.enums import MessageStatus, ReplyKind, Stage, WorkRole
+from store.models import Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +74,7 @@ class Pipeline:
         self.parse_limits = parse_limits
         self.inspect_limits = inspect_limits
         self.roster = Roster(units=settings.units)
+        self.extractor = Extractor(settings=settings, blobs=blobs, limits=inspect_limits)
 
     # -- storing -------------------------------------------------------------------------------
 
@@ -143,18 +140,35 @@ class Pipeline:
                 status = self._judge(session, msg, stage)
                 log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id, status.value)
                 return status
+        except IntegrityError:
+            # Another process judged and answered this message at the same moment (its reply row holds
+            # the unique key): keep its verdict rather than calling the message failed.
+            with self.sessions() as session:
+                done = session.get(Message, message_id)
+                if (
+                    done is not None
+                    and done.replies
+                    and done.status in (MessageStatus.ACCEPTED, MessageStatus.REJECTED)
+                ):
+                    log.info("message %d was judged by another process meanwhile: %s", message_id, done.status.value)
+                    return done.status
+            return self._failed(message_id, stage)
         except Exception:
-            tb = traceback.format_exc()
-            log.exception("message %d failed in stage %s", message_id, stage.current.value)
-            with self.sessions.begin() as session:
-                msg = session.get(Message, message_id)
-                if msg is not None:
-                    msg.status = MessageStatus.FAILED
-                    msg.failure_stage = stage.current
-                    msg.failure_traceback = tb
-                    msg.attempts += 1
-                    msg.decided_at = utcnow()
-            return MessageStatus.FAILED
+            return self._failed(message_id, stage)
+
+    def _failed(self, message_id: int, stage: _Stage) -> MessageStatus:
+        """Record our fault: the stage and the traceback, so that `intake rerun` can replay the message."""
+        tb = traceback.format_exc()
+        log.exception("message %d failed in stage %s", message_id, stage.current.value)
+        with self.sessions.begin() as session:
+            msg = session.get(Message, message_id)
+            if msg is not None:
+                msg.status = MessageStatus.FAILED
+                msg.failure_stage = stage.current
+                msg.failure_traceback = tb
+                msg.attempts += 1
+                msg.decided_at = utcnow()
+        return MessageStatus.FAILED
 
     def _judge(self, session: Session, msg: Message, stage: _Stage) -> MessageStatus:
         box = self.settings.mailbox(msg.mailbox)
@@ -189,7 +203,7 @@ class Pipeline:
 
         with stage(Stage.EXTRACT):
             unreadable = msg.oversize or parse_error is not None
-            files = [] if unreadable else self._extract(session, msg, mail)
+            files = [] if unreadable else self.extractor.extract(session, msg, mail)
             links = find_links(mail.text, mail.html)
             msg.large_attachment_links = [link.as_dict() for link in links]
 
@@ -254,122 +268,6 @@ class Pipeline:
             msg.attachments[aside.index].counted = False
         msg.decided_at = utcnow()
         return decision.status
-
-    def _add_file(
-        self,
-        session: Session,
-        msg: Message,
-        *,
-        position: int,
-        filename: str | None,
-        name: str,
-        sha: str,
-        size: int,
-        facts: FileFacts,
-        inline: bool,
-        container: str | None,
-        note: str | None = None,
-    ) -> FileView:
-        kind = self.settings.mailbox(msg.mailbox).kind
-        same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
-        duplicate = facts.kind is not AttachmentKind.ARCHIVE and seen.accepted_before(
-            session, msg, sha256=sha, mailboxes=same_kind
-        )
-        counted = not duplicate and facts.kind is not AttachmentKind.ARCHIVE and not facts.problems and not note
-        msg.attachments.append(
-            Attachment(
-                position=position,
-                filename=filename,
-                display_name=name,
-                container=container,
-                sha256=sha,
-                size=size,
-                mime=facts.mime[:255],
-                label=facts.label[:255],
-                kind=facts.kind,
-                inline=inline,
-                valid=not facts.problems,
-                counted=counted,
-                problems=list(facts.problems),
-                facts=facts_json(facts),
-                note=note,
-            )
-        )
-        return FileView(
-            name=name,
-            kind=facts.kind,
-            label=facts.label,
-            size=size,
-            valid=not facts.problems,
-            inline=inline,
-            duplicate=duplicate,
-            is_description=facts.is_description,
-            problems=facts.problems,
-            container=container,
-            mime=facts.mime,
-            media=facts.media,
-            image=facts.image,
-            executable=facts.executable,
-            note=note,
-        )
-
-    def _extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
-        views: list[FileView] = []
-        position = 0
-        layout = layout_cids(mail.html)
-        min_side = self.settings.rules[self.settings.mailbox(msg.mailbox).kind].picture_min_long_side
-        with self.blobs.tempdir() as tmp:
-            work = Path(tmp)
-            for part in mail.parts:
-                if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
-                    continue
-                name = display_name(part.filename, fallback=f"附件{part.index + 1}")
-                path = work / f"part-{part.index:04d}"
-                path.write_bytes(part.payload)
-                facts = inspect_file(path, filename=name, limits=self.inspect_limits, workdir=work)
-                if part.problems:  # damaged in transit, e.g. broken base64
-                    facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
-                sha = self.blobs.put_bytes(part.payload)
-                views.append(
-                    self._add_file(
-                        session,
-                        msg,
-                        position=position,
-                        filename=part.filename,
-                        name=name,
-                        sha=sha,
-                        size=len(part.payload),
-                        facts=facts,
-                        inline=part.inline,
-                        container=None,
-                        note=picture_note(
-                            facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side
-                        ),
-                    )
-                )
-                position += 1
-                for member in facts.members:
-                    mname = display_name(member.name, fallback=f"文件{position}")
-                    msha = self.blobs.adopt(member.path) if member.path is not None else member.sha256
-                    views.append(
-                        self._add_file(
-                            session,
-                            msg,
-                            position=position,
-                            filename=member.name,
-                            name=mname,
-                            sha=msha,
-                            size=member.size,
-                            facts=member.facts,
-                            inline=False,
-                            container=name,
-                            note=picture_note(
-                                member.facts.image, content_id=None, layout=layout, min_long_side=min_side
-                            ),
-                        )
-                    )
-                    position += 1
-        return views
 
     def _write_reply(
         self,

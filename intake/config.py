@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +24,6 @@ from campaign.settings import (
     MailboxSettings,
     ReplySettings,
     SafetySettings,
-    Secret,
     ServiceSettings,
     Settings,
     SmtpSettings,
@@ -36,134 +34,21 @@ from campaign.settings import (
     parse_ratio,
 )
 from ingest.rules.trust import allowed_sender_problem
-
-SECURITY_CHOICES = ("ssl", "starttls", "none")
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\]+$")
-
-
-class _Table:
-    """A TOML table with its dotted location, for error messages."""
-
-    def __init__(self, data: Mapping[str, Any], where: str) -> None:
-        self.data = data
-        self.where = where
-
-    def key(self, name: str) -> str:
-        return f"{self.where}.{name}" if self.where else name
-
-    def _get(self, name: str, types: type | tuple[type, ...], what: str, default: Any) -> Any:
-        if name not in self.data:
-            if default is _REQUIRED:
-                raise ConfigError(f"{self.key(name)}: missing (expected {what})")
-            return default
-        value = self.data[name]
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise ConfigError(f"{self.key(name)}: expected {what}, got {value!r}")
-        if not isinstance(value, types):
-            raise ConfigError(f"{self.key(name)}: expected {what}, got {value!r}")
-        return value
-
-    def text(self, name: str, default: Any = None) -> Any:
-        value = self._get(name, str, "a string", default)
-        if isinstance(value, str) and not value.strip():
-            raise ConfigError(f"{self.key(name)}: must not be empty")
-        return value
-
-    def integer(self, name: str, default: Any = None, *, minimum: int = 0) -> Any:
-        value = self._get(name, int, "an integer", default)
-        if isinstance(value, int) and value < minimum:
-            raise ConfigError(f"{self.key(name)}: must be at least {minimum}, got {value}")
-        return value
-
-    def str_list(self, name: str, default: Any = None) -> Any:
-        value = self._get(name, list, "a list of strings", default)
-        if isinstance(value, list):
-            for item in value:
-                if not isinstance(item, str) or not item.strip():
-                    raise ConfigError(f"{self.key(name)}: every item must be a non-empty string, got {item!r}")
-            return tuple(value)
-        return value
-
-    def table(self, name: str, *, required: bool = True) -> _Table:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise ConfigError(f"{self.key(name)}: missing table [{self.key(name)}]")
-            return _Table({}, self.key(name))
-        if not isinstance(value, dict):
-            raise ConfigError(f"{self.key(name)}: expected a table")
-        return _Table(value, self.key(name))
-
-    def tables(self, name: str) -> list[_Table]:
-        value = self.data.get(name)
-        if value is None:
-            raise ConfigError(f"{self.key(name)}: missing (expected one or more [[{name}]] tables)")
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise ConfigError(f"{self.key(name)}: expected an array of tables [[{name}]]")
-        return [_Table(v, f"{self.key(name)}[{i}]") for i, v in enumerate(value)]
-
-    def unknown(self, allowed: set[str]) -> None:
-        if "password" in self.data and "password_env" in allowed:
-            raise ConfigError(
-                f"{self.key('password')}: passwords are never read from the configuration file; "
-                "name an environment variable in password_env (or a file in password_file)"
-            )
-        extra = sorted(set(self.data) - allowed)
-        if extra:
-            raise ConfigError(f"{self.key(extra[0])}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-_REQUIRED: Any = object()
-
-
-def _security(table: _Table, default: str) -> str:
-    value = table.text("security", default)
-    if value not in SECURITY_CHOICES:
-        raise ConfigError(f"{table.key('security')}: must be one of {', '.join(SECURITY_CHOICES)}, got {value!r}")
-    return str(value)
-
-
-def _secret(table: _Table, base: Path) -> Secret:
-    env = table.text("password_env", None)
-    file = table.text("password_file", None)
-    if "password" in table.data:
-        raise ConfigError(
-            f"{table.key('password')}: passwords are never read from the configuration file; "
-            "name an environment variable in password_env (or a file in password_file)"
-        )
-    if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
-        raise ConfigError(f"{table.key('password_env')}: not a valid environment variable name: {env!r}")
-    return Secret(env=env, file=(base / file) if file else None)
-
-
-def _address(table: _Table, name: str, default: Any = _REQUIRED) -> Any:
-    value = table.text(name, default)
-    if value is not None and not _EMAIL.match(value):
-        raise ConfigError(f"{table.key(name)}: not an email address: {value!r}")
-    return value
-
-
-def _date(table: _Table, name: str) -> dt.date | None:
-    value = table.data.get(name)
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise ConfigError(f"{table.key(name)}: expected a date like 2020-08-20, got {value!r}")
-    return value
+from intake.tables import EMAIL, REQUIRED, Table, address, date_value, secret, security
 
 
 def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
-    root = _Table(data, "")
+    root = Table(data, "")
     root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status"})
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
-    url = st.text("url", _REQUIRED)
+    url = st.text("url", REQUIRED)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
         url = "sqlite:///" + str((base / url.removeprefix("sqlite:///")).resolve())
-    store = StoreSettings(url=url, blob_dir=(base / st.text("blob_dir", _REQUIRED)).resolve())
+    store = StoreSettings(url=url, blob_dir=(base / st.text("blob_dir", REQUIRED)).resolve())
 
     sm = root.table("smtp")
     sm.unknown(
@@ -182,12 +67,12 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         }
     )
     smtp = SmtpSettings(
-        host=sm.text("host", _REQUIRED),
-        port=sm.integer("port", _REQUIRED, minimum=1),
-        security=_security(sm, "ssl"),
+        host=sm.text("host", REQUIRED),
+        port=sm.integer("port", REQUIRED, minimum=1),
+        security=security(sm, "ssl"),
         username=sm.text("username", "") if "username" in sm.data else "",
-        password=_secret(sm, base),
-        sender=_address(sm, "sender"),
+        password=secret(sm, base),
+        sender=address(sm, "sender"),
         max_attempts=sm.integer("max_attempts", 8, minimum=1),
         retry_seconds=sm.integer("retry_seconds", 60, minimum=1),
         timeout_seconds=float(sm.integer("timeout_seconds", 30, minimum=1)),
@@ -219,10 +104,10 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "move_to",
             }
         )
-        kind = mb.text("kind", _REQUIRED)
+        kind = mb.text("kind", REQUIRED)
         if kind not in allowed_kinds:
             raise ConfigError(f"{mb.key('kind')}: must be one of {', '.join(sorted(allowed_kinds))}, got {kind!r}")
-        name = mb.text("name", _REQUIRED)
+        name = mb.text("name", REQUIRED)
         if any(m.name == name for m in mailboxes):
             raise ConfigError(f"{mb.key('name')}: the name {name!r} is used twice")
         cafile = mb.text("cafile", None)
@@ -240,18 +125,18 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
             MailboxSettings(
                 name=name,
                 kind=MailboxKind(kind),
-                address=_address(mb, "address", None) or mb.text("username", _REQUIRED),
-                host=mb.text("host", _REQUIRED),
-                port=mb.integer("port", _REQUIRED, minimum=1),
-                security=_security(mb, "ssl"),
-                username=mb.text("username", _REQUIRED),
-                password=_secret(mb, base),
+                address=address(mb, "address", None) or mb.text("username", REQUIRED),
+                host=mb.text("host", REQUIRED),
+                port=mb.integer("port", REQUIRED, minimum=1),
+                security=security(mb, "ssl"),
+                username=mb.text("username", REQUIRED),
+                password=secret(mb, base),
                 folder=mb.text("folder", "INBOX"),
                 poll_seconds=mb.integer("poll_seconds", 300, minimum=10),
                 max_message_bytes=mb.integer("max_message_bytes", 60 * 1024 * 1024, minimum=1024),
                 fetch_batch=mb.integer("fetch_batch", 20, minimum=1),
                 cafile=(base / cafile) if cafile else None,
-                deadline=_date(mb, "deadline"),
+                deadline=date_value(mb, "deadline"),
                 authserv_id=mb.text("authserv_id", None),
                 after=after,
                 move_to=move_to,
@@ -260,9 +145,9 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
 
     dg = root.table("digest")
     dg.unknown({"recipients", "time"})
-    recipients = dg.str_list("recipients", _REQUIRED)
+    recipients = dg.str_list("recipients", REQUIRED)
     for i, r in enumerate(recipients):
-        if not _EMAIL.match(r):
+        if not EMAIL.match(r):
             raise ConfigError(f"{dg.key('recipients')}[{i}]: not an email address: {r!r}")
     raw_time = dg.data.get("time", "07:30")
     try:
@@ -275,7 +160,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     seen: dict[str, str] = {}
     for un in root.tables("units"):
         un.unknown({"name", "aliases", "activity_quota", "allowed_senders"})
-        uname = un.text("name", _REQUIRED)
+        uname = un.text("name", REQUIRED)
         aliases = un.str_list("aliases", ())
         for label in (uname, *aliases):
             if label in seen:
@@ -318,7 +203,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     )
 
 
-def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
+def _rules(table: Table) -> dict[MailboxKind, KindRules]:
     """[rules.<kind>] tables: each key overrides that kind's default from the notice; 0 = no limit."""
     table.unknown({k.value for k in MailboxKind})
     rules = default_rules()
@@ -361,7 +246,7 @@ def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
             changes["silence_db"] = silence or None
         for name in ("campaign_start", "campaign_end"):
             if name in rt.data:
-                changes[name] = _date(rt, name)
+                changes[name] = date_value(rt, name)
         if "late" in rt.data:
             late = rt.text("late")
             if late not in LATE_ACTIONS:
@@ -378,7 +263,7 @@ def _rules(table: _Table) -> dict[MailboxKind, KindRules]:
     return rules
 
 
-def _safety(table: _Table) -> SafetySettings:
+def _safety(table: Table) -> SafetySettings:
     """[safety]: caps on automatic replies and loop detection; every key optional."""
     table.unknown({"per_sender_daily", "global_hourly", "loop_subjects", "loop_minutes"})
     return SafetySettings(
@@ -389,7 +274,7 @@ def _safety(table: _Table) -> SafetySettings:
     )
 
 
-def _service(table: _Table) -> ServiceSettings:
+def _service(table: Table) -> ServiceSettings:
     """[service]: attempts, timeouts, backoff and heartbeats of unattended operation; every key optional."""
     d = ServiceSettings()
     table.unknown({f.name for f in dataclasses.fields(ServiceSettings)})
@@ -407,7 +292,7 @@ def _service(table: _Table) -> ServiceSettings:
     )
 
 
-def _status(table: _Table) -> StatusSettings:
+def _status(table: Table) -> StatusSettings:
     """[status]: the thresholds of `intake status`; 0 switches a check off."""
     fields = [f.name for f in dataclasses.fields(StatusSettings)]
     table.unknown(set(fields))
