@@ -12,12 +12,14 @@ from pathlib import Path
 import mediafactory as mf
 import pytest
 from conftest import Build
+from openpyxl import load_workbook
 from test_collections_e2e import SUBJECT, mail
 
 from campaign.notice import today
 from devservers.smtpsink import SmtpSink
 from intake.app import App
 from report.digest import preview
+from report.export import export_xlsx
 from store import queries
 from store.enums import MessageStatus, WorkRole
 from store.models import Message
@@ -137,3 +139,48 @@ def test_the_same_work_file_from_two_units_is_shown_to_the_hosts(
     assert "作品文件相同" in digest
     assert "与海南州总工会报送的作品文件相同，请核实作品归属" in digest
     assert "与西宁市总工会报送的作品文件相同，请核实作品归属" in digest
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        ("摄影作品：西宁市总工会《光明守护者》", "光明守护者"),
+        ("青海省西宁市总工会《夏都街头》", "夏都街头"),
+        ("西宁市总工会-摄影作品《我骄傲，我是中国工人》", "我骄傲，我是中国工人"),
+    ],
+)
+def test_work_subjects_as_people_write_them(
+    intake: Build, deliver: Deliver, smtp: SmtpSink, tmp_path: Path, subject: str, title: str
+) -> None:
+    photo = mf.make_jpeg(tmp_path, name="作品.jpg", size=(2400, 1600))
+    (msg,), (reply,) = _send(intake("photography"), deliver, smtp, mail(photo, subject=subject))
+    assert (msg.status, msg.unit, msg.title) == (MessageStatus.ACCEPTED, "西宁市总工会", title), msg.reasons
+    assert f"作品《{title}》已登记为网络正能量摄影作品征集的报送作品" in reply  # the sender's own characters
+
+
+def test_a_work_from_a_unit_not_on_the_roster_is_told_so(
+    intake: Build, deliver: Deliver, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    photo = mf.make_jpeg(tmp_path, name="作品.jpg", size=(2400, 1600))
+    (msg,), (reply,) = _send(intake("photography"), deliver, smtp, mail(photo, subject="西宁市城西区总工会《一线》"))
+    assert msg.reasons == ["标题中的单位“西宁市城西区总工会”不在活动单位名单中"]
+    assert "最接近的是：西宁市总工会" in reply and "不符合格式" not in reply
+
+
+def test_the_export_names_versions_and_shared_files(
+    intake: Build, deliver: Deliver, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    old = mf.make_video(tmp_path, name="战疫.mp4", seconds=200, width=1280, height=720)
+    new = mf.make_video(tmp_path, name="战疫2.mp4", seconds=230, width=1280, height=720)
+    app = intake("micro-video")
+    rows, _ = _send(
+        app, deliver, smtp, mail(old), mail(new), mail(new, subject="海南州总工会《战疫路上》", sender="hnz@126.com")
+    )
+    out = tmp_path / "汇总表.xlsx"
+    export_xlsx(app, out)
+    detail = load_workbook(out)["报送明细"]
+    reasons = {row[0].value: str(row[8].value or "") for row in detail.iter_rows(min_row=3)}
+    first, second, third = (m.id for m in rows)
+    assert f"新版本：替换第 {first} 号邮件登记的版本（两个版本都已保存）" in reasons[second]
+    assert "作品文件与海南州总工会报送的相同，请核实作品归属" in reasons[second]
+    assert "作品文件与西宁市总工会报送的相同，请核实作品归属" in reasons[third]
