@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The static checks (scripts/lint.sh), then the whole test suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, a throwaway
+# The static checks (scripts/lint.sh), then the whole test suite twice, side by side: on SQLite and on PostgreSQL (127.0.0.1:5432, a throwaway
 # database per run, made by tests/conftest.py from INTAKE_TEST_DB). Extra arguments go to pytest.
 # Exits non-zero if either run fails; the last line sums up both runs.
 set -uo pipefail
@@ -61,15 +61,33 @@ run() {
   return "$rc"
 }
 
-run sqlite sqlite "$@"
-sqlite_rc=$?
+# The two runs go side by side (each has its own servers, database and temporary folders); each
+# one's output is kept in $RESULTS/LABEL.log and shown when both have finished.
+logged() {
+  local label=$1
+  shift
+  run "$label" "$@" >"$RESULTS/$label.log" 2>&1
+}
 
+say "pytest on SQLite and on PostgreSQL, side by side (output follows when both have finished)"
+logged sqlite sqlite "$@" &
+sqlite_pid=$!
+pg_pid=
 if ensure_postgres; then
-  run postgresql "$PG_URL" "$@"
+  logged postgresql "$PG_URL" "$@" &
+  pg_pid=$!
+fi
+wait "$sqlite_pid"
+sqlite_rc=$?
+if [ -n "$pg_pid" ]; then
+  wait "$pg_pid"
   pg_rc=$?
 else
   pg_rc=1
 fi
+for label in sqlite postgresql; do
+  [ -f "$RESULTS/$label.log" ] && cat "$RESULTS/$label.log"
+done
 
 # One line per run, then the sum of both in the plain form "N passed, N failed, N skipped".
 .venv/bin/python - "$RESULTS" "$sqlite_rc" "$pg_rc" <<'PY'
