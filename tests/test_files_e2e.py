@@ -17,14 +17,13 @@ from pathlib import Path
 import mediafactory as mf
 import pytest
 from PIL import Image
+from test_collections_e2e import run
 
 from devservers import samples
 from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.config import load
-from store import queries
 from store.enums import AttachmentKind, MessageStatus
-from store.models import Message
 
 pytestmark = pytest.mark.servers
 
@@ -70,17 +69,7 @@ def _mail(
     return msg
 
 
-def _judged(app: App, deliver: Callable[[bytes], int], smtp: SmtpSink, raw: bytes) -> tuple[Message, str]:
-    """Deliver, poll, send: the one message as stored and the text of the one reply."""
-    deliver(raw)
-    app.poll()
-    app.send_replies()
-    with app.sessions() as session:
-        (msg,) = queries.messages(session)
-    (captured,) = smtp.wait_for(1)
-    body = captured.message().get_body(("plain",))
-    assert body is not None
-    return msg, str(body.get_content()).replace("\r\n", "\n")
+_judged = run  # deliver, poll, send: the one message as stored and the text of the one reply
 
 
 PHOTO: Attachment = ("合影.jpg", samples.jpeg(width=640, height=480), "image/jpeg")
