@@ -265,6 +265,36 @@ activity_quota = 5
     return path
 
 
+ConfigFile = Callable[..., Path]
+
+
+@pytest.fixture
+def config_file(
+    tmp_path: Path,
+    db_url: str,
+    dovecot: Dovecot,
+    smtp: SmtpSink,
+    imap_user: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> ConfigFile:
+    """Writes this test's configuration on the shared servers: `mailbox` keys go into its one mailbox,
+    `replace` swaps text (a port, the blob folder), `tail` is appended (tables such as [service])."""
+    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
+
+    def make(*, mailbox: str = "", tail: str = "", replace: dict[str, str] | None = None) -> Path:
+        path = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
+        text = path.read_text(encoding="utf-8")
+        for old, new in (replace or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        if mailbox:
+            text = text.replace("poll_seconds = ", f"{mailbox}\npoll_seconds = ", 1)
+        path.write_text(text + tail, encoding="utf-8")
+        return path
+
+    return make
+
+
 @pytest.fixture
 def settings_path(
     tmp_path: Path,

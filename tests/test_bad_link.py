@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
+from conftest import ConfigFile
 
 from devservers import samples
 from devservers.dovecot import Dovecot
-from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.config import load
 from store import queries
-from tests.conftest import write_config
 from tests.linkproxy import Fault, LinkProxy
 from tests.processes import UNITS
 
@@ -22,12 +20,9 @@ MESSAGES = 20
 
 
 def test_cut_transfers_lose_at_most_the_message_in_flight(
-    tmp_path: Path,
-    db_url: str,
+    config_file: ConfigFile,
     dovecot: Dovecot,
-    smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given twenty reports of about 60 KB, and a link where a connection is cut (or goes silent) after
     # letting through one to four messages' worth of bytes, four connections in five
@@ -44,12 +39,8 @@ def test_cut_transfers_lose_at_most_the_message_in_flight(
         return Fault(after_bytes=int(size * rng.uniform(1.0, 4.0)), stall=rng.random() < 0.25)
 
     proxy = LinkProxy(target=(dovecot.host, dovecot.port), plan=plan)
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(f"port = {dovecot.port}", f"port = {proxy.port}")
-        + "\n[service]\nimap_timeout_seconds = 1\n",
-        encoding="utf-8",
+    config = config_file(
+        replace={f"port = {dovecot.port}": f"port = {proxy.port}"}, tail="\n[service]\nimap_timeout_seconds = 1\n"
     )
     app = App.build(load(config))
     try:

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ConfigFile
 
 from devservers import samples
 from devservers.dovecot import Dovecot
 from devservers.smtpsink import SmtpSink
 from store.killpoint import STAGES
-from tests.conftest import write_config
 from tests.processes import FAST, UNITS, Db, intake, stop, wait_until
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
@@ -26,21 +26,15 @@ MESSAGES = 6
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_sigkill_at_each_stage_then_restart(
+    config_file: ConfigFile,
     stage: str,
     tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given six reports in the mailbox, fetched two per FETCH
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 60\nfetch_batch = 2") + FAST,
-        encoding="utf-8",
-    )
+    config = config_file(mailbox="fetch_batch = 2", tail=FAST)
     for i in range(MESSAGES):
         dovecot.append(imap_user[0], samples.offline_report(unit=UNITS[i % len(UNITS)], sender=f"unit{i}@163.com"))
     log = tmp_path / "run.log"
@@ -78,17 +72,14 @@ def test_sigkill_at_each_stage_then_restart(
 
 
 def test_a_message_that_kills_every_start_is_given_up_and_shown(
+    config_file: ConfigFile,
     tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given three reports, and a worker that dies whenever it starts judging (three times: max_attempts)
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(config.read_text(encoding="utf-8") + FAST + "max_attempts = 3\n", encoding="utf-8")
+    config = config_file(tail=FAST + "max_attempts = 3\n")
     for i in range(3):
         dovecot.append(imap_user[0], samples.offline_report(unit=UNITS[i], sender=f"unit{i}@163.com"))
     log = tmp_path / "run.log"
@@ -130,20 +121,14 @@ def _cli(config: Path, *args: str) -> tuple[int, str]:
 
 
 def test_repeated_kills_while_mail_arrives(
+    config_file: ConfigFile,
     tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given mail arriving in waves, and after each wave a worker killed at the next stage in turn
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 60\nfetch_batch = 3") + FAST,
-        encoding="utf-8",
-    )
+    config = config_file(mailbox="fetch_batch = 3", tail=FAST)
     log = tmp_path / "run.log"
     waves, per_wave, kills = 8, 5, 0
     killed_at = time.monotonic()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ConfigFile
 
 from devservers import samples
 from devservers.dovecot import Dovecot
@@ -16,7 +17,6 @@ from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.config import load
 from store import queries
-from tests.conftest import write_config
 from tests.processes import FAST, UNITS
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
@@ -46,13 +46,11 @@ def _poll_once(config: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_disk_full_while_storing(
+    config_file: ConfigFile,
     small_disk: Path,
-    tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given more mail than the 512 KiB disk of blob_dir holds
     raws = [
@@ -60,12 +58,7 @@ def test_disk_full_while_storing(
     ]
     assert sum(len(r) for r in raws) > 512 * 1024
     dovecot.append_many(imap_user[0], raws)
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(
-        config.read_text(encoding="utf-8").replace('blob_dir = "blobs"', f'blob_dir = "{small_disk}"') + FAST,
-        encoding="utf-8",
-    )
+    config = config_file(replace={'blob_dir = "blobs"': f'blob_dir = "{small_disk}"'}, tail=FAST)
     # When a poll fills the disk
     done = _poll_once(config)
     # Then the mailbox's line says so, without a traceback, and the exit is 1

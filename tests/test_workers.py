@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ConfigFile
 from sqlalchemy import select, update
 
 from devservers import samples
@@ -24,7 +25,6 @@ from intake.cli import cli
 from intake.config import load
 from store.models import Worker
 from store.workers import Heart, LeaseLocks
-from tests.conftest import write_config
 from tests.processes import FAST, UNITS, Db, intake, stop, wait_until
 
 pytestmark = pytest.mark.servers
@@ -58,19 +58,16 @@ def test_a_lease_is_free_once_its_holder_stops_beating(settings_path: Path) -> N
 
 @pytest.mark.slow
 def test_two_workers_on_postgresql_and_the_lock_holder_killed(
+    config_file: ConfigFile,
     pg_url: str | None,
     tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if pg_url is None:
         pytest.skip("several workers need PostgreSQL (advisory locks); on SQLite one worker is assumed")
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(config.read_text(encoding="utf-8") + FAST, encoding="utf-8")
+    config = config_file(tail=FAST)
     for i in range(4):
         dovecot.append(imap_user[0], samples.offline_report(unit=UNITS[i], sender=f"unit{i}@163.com"))
     # Given two workers on one PostgreSQL database
@@ -133,22 +130,16 @@ def test_poll_once_leaves_a_mailbox_held_by_a_running_worker(
 
 @pytest.mark.slow
 def test_two_workers_on_postgresql_and_the_holder_killed_while_judging(
+    config_file: ConfigFile,
     pg_url: str | None,
     tmp_path: Path,
-    db_url: str,
     dovecot: Dovecot,
     smtp: SmtpSink,
     imap_user: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if pg_url is None:
         pytest.skip("several workers need PostgreSQL (advisory locks); on SQLite one worker is assumed")
-    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
-    config = write_config(tmp_path / "config.toml", db_url=db_url, dovecot=dovecot, smtp=smtp, user=imap_user[0])
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("poll_seconds = 60", "poll_seconds = 10\nfetch_batch = 4") + FAST,
-        encoding="utf-8",
-    )
+    config = config_file(replace={"poll_seconds = 60": "poll_seconds = 10"}, mailbox="fetch_batch = 4", tail=FAST)
     db = Db(config)
 
     def holds(pid: int, lock: str | None) -> bool:
