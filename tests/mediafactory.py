@@ -31,6 +31,24 @@ class Maker(Protocol):
 # --- video and audio (PyAV) -------------------------------------------------------------------
 
 
+def make_mov(
+    tmp_path: Path, *, name: str = "作品.mov", seconds: int = 200, width: int = 1280, height: int = 720
+) -> Path:
+    """A QuickTime (MOV) video without sound, one frame a second: a real file that is no MP4."""
+    path = tmp_path / name
+    with av.open(str(path), "w", format="mov") as out:
+        stream = out.add_stream("libx264", rate=1)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for second in range(seconds):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            frame.pts = second
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
 def make_video(
     tmp_path: Path,
     *,

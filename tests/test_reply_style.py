@@ -9,7 +9,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import av
 import mediafactory as mf
 import pytest
 
@@ -45,21 +44,6 @@ def _view(path: Path, tmp_path: Path) -> FileView:
         media=facts.media,
         image=facts.image,
     )
-
-
-def _mov(tmp_path: Path) -> Path:
-    path = tmp_path / "作品.mov"
-    with av.open(str(path), "w", format="mov") as out:
-        stream = out.add_stream("libx264", rate=1)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        for second in range(120):
-            frame = av.VideoFrame(640, 360, "yuv420p")
-            frame.pts = second
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
 
 
 def _render(
@@ -113,7 +97,7 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str | N
     small = _view(mf.make_jpeg(d, name="小图.jpg", size=(800, 600)), d)
     up = _view(mf.make_video(d, name="上集.mp4", seconds=100, width=1280, height=720), d)
     down = _view(mf.make_video(d, name="下集.mp4", seconds=50, width=1280, height=720), d)
-    mov = _view(_mov(d), d)
+    mov = _view(mf.make_mov(d, seconds=120, width=640, height=360), d)
     platform = '微信公众号"果洛职工之家"提供政策宣传和法律咨询服务，网址 https://gl.example.cn/'
     mv, photo, sp, report = (
         MailboxKind.MICRO_VIDEO,

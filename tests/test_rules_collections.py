@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-import av
 import mediafactory as mf
 import pytest
 
@@ -366,17 +365,7 @@ def test_a_wrong_rule_names_its_key(table: str, message: str) -> None:
 
 
 def test_a_micro_video_must_be_mp4(tmp_path: Path) -> None:
-    path = tmp_path / "作品.mov"
-    with av.open(str(path), "w", format="mov") as out:
-        stream = out.add_stream("libx264", rate=1)
-        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
-        for second in range(200):
-            frame = av.VideoFrame(1280, 720, "yuv420p")
-            frame.pts = second
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path = mf.make_mov(tmp_path)
 
     problems, _ = judge(MailboxKind.MICRO_VIDEO, view(path, tmp_path))
 
