@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.mail.parse import parse_headers_only
+from ingest.mail.parse import HEADERS_ONLY_BYTES, parse_headers_only
 from ingest.pipeline import Pipeline
 from store.enums import MessageStatus
 from store.killpoint import kill_point
@@ -43,8 +43,13 @@ def backlog(sessions: sessionmaker[Session], *, mailbox: str, max_attempts: int)
         )
 
 
-def judge(pipeline: Pipeline, message_id: int, *, max_attempts: int) -> MessageStatus:
-    """Count the start, then judge; a message that has had max_attempts starts is left failed."""
+def judge(pipeline: Pipeline, message_id: int, *, max_attempts: int, started: bool = False) -> MessageStatus:
+    """Count the start, then judge; a message that has had max_attempts starts is left failed.
+
+    started: the start was counted when the message was stored, in the same commit (a new message)."""
+    if started:
+        kill_point("judging")
+        return pipeline.process(message_id)
     with pipeline.sessions.begin() as session:
         msg = session.get(Message, message_id)
         if msg is None:
@@ -62,7 +67,7 @@ def _give_up(session: Session, msg: Message, pipeline: Pipeline) -> MessageStatu
     if msg.status is MessageStatus.RECEIVED:
         if msg.raw_sha256 is not None and msg.sender is None:  # who sent what, for the admins' lists
             try:
-                head = parse_headers_only(pipeline.blobs.read_bytes(msg.raw_sha256))
+                head = parse_headers_only(pipeline.blobs.read_head(msg.raw_sha256, HEADERS_ONLY_BYTES))
                 msg.sender, msg.subject, msg.message_id = head.sender, head.subject, head.message_id
             except Exception:  # the header is only a courtesy here
                 log.debug("message %d: header unreadable", msg.id, exc_info=True)

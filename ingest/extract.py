@@ -86,8 +86,11 @@ class Extractor:
             note=note,
         )
 
-    def extract(self, session: Session, msg: Message, mail: ParsedMail) -> list[FileView]:
-        """Every part (signatures aside) and archive member: inspected, stored, and seen by the rules."""
+    def extract(self, session: Session, msg: Message, mail: ParsedMail, *, workdir: Path) -> list[FileView]:
+        """Every part (signatures aside) and archive member: inspected, stored, and seen by the rules.
+
+        workdir is a temp folder of the blob store: a part already decoded to a file there (a large
+        attachment) is inspected where it lies and moved into the store, never read into memory."""
         views: list[FileView] = []
         position = 0
         layout = layout_cids(mail.html)
@@ -96,14 +99,19 @@ class Extractor:
             work = Path(tmp)
             for part in mail.parts:
                 if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
+                    if part.path is not None:
+                        part.path.unlink(missing_ok=True)
                     continue
                 name = display_name(part.filename, fallback=f"附件{part.index + 1}")
-                path = work / f"part-{part.index:04d}"
-                path.write_bytes(part.payload)
+                if part.path is not None:
+                    path = part.path
+                else:
+                    path = work / f"part-{part.index:04d}"
+                    path.write_bytes(part.payload)
                 facts = inspect_file(path, filename=name, limits=self.limits, workdir=work)
                 if part.problems:  # damaged in transit, e.g. broken base64
                     facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
-                sha = self.blobs.put_bytes(part.payload)
+                sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None)
                 views.append(
                     self._add_file(
                         session,
@@ -112,7 +120,7 @@ class Extractor:
                         filename=part.filename,
                         name=name,
                         sha=sha,
-                        size=len(part.payload),
+                        size=part.size,
                         facts=facts,
                         inline=part.inline,
                         container=None,

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 _LINES = re.compile(rb"\r\n|\r|\n")
+CHUNK = 1024 * 1024
 # header fields that a delivery adds or rewrites: two copies of one message differ in them
 TRACE_FIELDS = frozenset(
     {
@@ -36,39 +39,60 @@ TRACE_FIELDS = frozenset(
 )
 
 
-def normalised_content(raw: bytes) -> bytes:
-    """The message with LF line endings, no trailing whitespace, no trace header fields."""
-    lines = [line.rstrip(b" \t") for line in _LINES.split(raw)]
-    out: list[bytes] = []
+def _lines(source: bytes | Path) -> Iterator[bytes]:
+    """The lines of a message (CR LF, CR or LF), from memory or read from its file in pieces."""
+    if isinstance(source, bytes):
+        yield from _LINES.split(source)
+        return
+    pending = b""
+    with source.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            data = pending + chunk
+            held = b"\r" if data.endswith(b"\r") else b""  # the CR of a CR LF cut in two
+            lines = _LINES.split(data[:-1] if held else data)
+            pending = lines.pop() + held
+            yield from lines
+    yield from _LINES.split(pending)
+
+
+def _normalised(source: bytes | Path) -> Iterator[bytes]:
+    """The message's lines without trailing whitespace and trace header fields, final blank lines left out."""
     in_header, skipping = True, False
-    for line in lines:
+    blanks = 0  # blank lines held back until something follows them
+    for raw_line in _lines(source):
+        line = raw_line.rstrip(b" \t")
         if in_header:
             if not line:
                 in_header = False
-                out.append(line)
-                continue
-            if line[:1] in (b" ", b"\t"):  # a folded continuation belongs to the field above
-                if not skipping:
-                    out.append(line)
-                continue
-            name = line.split(b":", 1)[0].strip().lower()
-            skipping = name in TRACE_FIELDS
-            if not skipping:
-                out.append(line)
+            elif line[:1] in (b" ", b"\t"):  # a folded continuation belongs to the field above
+                if skipping:
+                    continue
+            else:
+                skipping = line.split(b":", 1)[0].strip().lower() in TRACE_FIELDS
+                if skipping:
+                    continue
+        if not line:
+            blanks += 1
             continue
-        out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return b"\n".join(out)
+        yield from (b"",) * blanks
+        blanks = 0
+        yield line
 
 
-def identity(*, address: str, message_id: str | None, sender: str | None, raw: bytes) -> str:
-    """The key under which one submission is stored once."""
+def normalised_content(raw: bytes | Path) -> bytes:
+    """The message with LF line endings, no trailing whitespace, no trace header fields."""
+    return b"\n".join(_normalised(raw))
+
+
+def identity(*, address: str, message_id: str | None, sender: str | None, raw: bytes | Path) -> str:
+    """The key under which one submission is stored once (raw: the message, or its file)."""
     digest = hashlib.sha256()
     digest.update(address.strip().lower().encode("utf-8") + b"\0")
     if message_id and message_id.strip():
         digest.update(b"message-id\0" + message_id.strip().encode("utf-8", "surrogatepass"))
         digest.update(b"\0" + (sender or "").strip().lower().encode("utf-8", "surrogatepass"))
     else:
-        digest.update(b"content\0" + normalised_content(raw))
+        digest.update(b"content\0")
+        for index, line in enumerate(_normalised(raw)):
+            digest.update(b"\n" + line if index else line)
     return digest.hexdigest()

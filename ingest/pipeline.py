@@ -12,6 +12,7 @@ import logging
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,7 @@ from ingest.extract import Extractor
 from ingest.inspect.facts import InspectLimits
 from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
-from ingest.mail.parse import ParsedMail, ParseLimitExceeded, ParseLimits, parse_bytes, parse_headers_only
+from ingest.mail.parse import HEADERS_ONLY_BYTES, ParsedMail, ParseLimitExceeded, ParseLimits, parse_file, parse_headers_only
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
@@ -35,9 +36,9 @@ from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
 from notify.render import Renderer
 from notify.replies import new_reply
-from store.blobs import BlobStore
+from store.blobs import BlobStore, Stored
 from store.enums import MessageStatus, ReplyKind, Stage, WorkRole
-from store.models import Message, utcnow
+from store.models import MailboxState, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +85,29 @@ class Pipeline:
         mailbox: str,
         uidvalidity: int,
         uid: int,
-        raw: bytes,
+        raw: bytes | Stored,
         size: int | None = None,
         oversize: bool = False,
         internaldate: dt.datetime | None = None,
         arrival: Arrival | None = None,
+        cursor: str | None = None,
+        started: bool = False,
     ) -> int | None:
-        """Keep the raw bytes and a RECEIVED row; None when (mailbox, UIDVALIDITY, UID) is known.
+        """Keep the raw bytes (or a blob stored already) and a RECEIVED row; None when (mailbox,
+        UIDVALIDITY, UID) is known.
 
         The arrival time is the server's INTERNALDATE, or what an import read from the file; the
-        time stored (received_at) is kept apart from it."""
-        sha = self.blobs.put_bytes(raw)
+        time stored (received_at) is kept apart from it. With cursor (the mailbox's name) its last
+        UID moves on in the same transaction; with started the row counts its first start already,
+        for the caller that judges it at once: one commit instead of three."""
+        stored = raw if isinstance(raw, Stored) else Stored(sha256=self.blobs.put_bytes(raw), size=len(raw))
         arrived = arrival or from_internaldate(internaldate, now=dt.datetime.now(dt.UTC))
         try:
             with self.sessions.begin() as session:
+                if cursor is not None:
+                    state = session.get(MailboxState, cursor)
+                    if state is not None:
+                        state.last_uid = max(state.last_uid, uid)
                 known = session.scalar(
                     select(Message.id).where(
                         Message.mailbox == mailbox, Message.uidvalidity == uidvalidity, Message.uid == uid
@@ -109,14 +119,15 @@ class Pipeline:
                     mailbox=mailbox,
                     uidvalidity=uidvalidity,
                     uid=uid,
-                    raw_sha256=sha,
-                    raw_size=size if size is not None else len(raw),
+                    raw_sha256=stored.sha256,
+                    raw_size=size if size is not None else stored.size,
                     oversize=oversize,
                     status=MessageStatus.RECEIVED,
                     reasons=[],
                     notes=[],
                     large_attachment_links=[],
                     attempts=0,
+                    starts=1 if started else 0,
                     late=False,
                     arrived_at=arrived.at,
                     arrival_source=arrived.source,
@@ -133,11 +144,11 @@ class Pipeline:
         """Judge one stored message; an exception marks it FAILED with its stage and traceback."""
         stage = _Stage()
         try:
-            with self.sessions.begin() as session:
+            with self.sessions.begin() as session, self.blobs.tempdir() as tmp:
                 msg = session.get(Message, message_id)
                 if msg is None:
                     raise LookupError(f"no message with id {message_id}")
-                status = self._judge(session, msg, stage)
+                status = self._judge(session, msg, stage, workdir=Path(tmp))
                 log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id, status.value)
                 return status
         except IntegrityError:
@@ -170,7 +181,7 @@ class Pipeline:
                 msg.decided_at = utcnow()
         return MessageStatus.FAILED
 
-    def _judge(self, session: Session, msg: Message, stage: _Stage) -> MessageStatus:
+    def _judge(self, session: Session, msg: Message, stage: _Stage, *, workdir: Path) -> MessageStatus:
         box = self.settings.mailbox(msg.mailbox)
         msg.attempts += 1
         msg.failure_stage = None
@@ -181,12 +192,12 @@ class Pipeline:
         with stage(Stage.PARSE):
             if msg.raw_sha256 is None:
                 raise LookupError("the raw message was never stored")
-            raw = self.blobs.read_bytes(msg.raw_sha256)
+            raw = self.blobs.path(msg.raw_sha256)  # read from the file in pieces, never whole
             parse_error: ParseLimitExceeded | None = None
             try:
-                mail = parse_bytes(raw, limits=self.parse_limits)
+                mail = parse_file(raw, workdir=workdir, limits=self.parse_limits)
             except ParseLimitExceeded as exc:
-                mail = parse_headers_only(raw)
+                mail = parse_headers_only(self.blobs.read_head(msg.raw_sha256, HEADERS_ONLY_BYTES))
                 parse_error = exc
             self._describe(msg, mail)
             original = seen.claim(session, msg, address=box.address, mail=mail, raw=raw)
@@ -203,7 +214,7 @@ class Pipeline:
 
         with stage(Stage.EXTRACT):
             unreadable = msg.oversize or parse_error is not None
-            files = [] if unreadable else self.extractor.extract(session, msg, mail)
+            files = [] if unreadable else self.extractor.extract(session, msg, mail, workdir=workdir)
             links = find_links(mail.text, mail.html)
             msg.large_attachment_links = [link.as_dict() for link in links]
 

@@ -7,6 +7,8 @@ second delivery can only ever become a duplicate of the first.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -21,8 +23,9 @@ from store.enums import MessageStatus
 from store.models import Attachment, Message, Submission, utcnow
 
 
-def claim(session: Session, msg: Message, *, address: str, mail: ParsedMail, raw: bytes) -> int | None:
-    """Hold this message's identity; the id of the message that already holds it, else None."""
+def claim(session: Session, msg: Message, *, address: str, mail: ParsedMail, raw: bytes | Path) -> int | None:
+    """Hold this message's identity (raw: the message or its file); the id of the message that already
+    holds it, else None."""
     if msg.duplicate_of is not None:
         return msg.duplicate_of
     key = identity(address=address, message_id=mail.message_id, sender=mail.sender, raw=raw)

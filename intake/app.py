@@ -16,10 +16,11 @@ from campaign.settings import MailboxSettings, Settings
 from ingest.backlog import judge
 from ingest.fetch.poller import Poller, PollFailed, PollReport
 from ingest.mail import arrival
+from ingest.mail.prescan import header_block_size
 from ingest.pipeline import Pipeline
 from notify.render import Renderer
 from notify.replies import SendReport, send_pending
-from store.blobs import BlobStore
+from store.blobs import BlobStore, Stored
 from store.db import make_engine, make_sessions
 from store.enums import MessageStatus
 from store.errors import one_line
@@ -139,18 +140,39 @@ class App:
         return send_pending(sessions=self.sessions, settings=self.settings.smtp, heart=self.heart)
 
     def import_file(self, *, mailbox: str, path: Path) -> tuple[int | None, MessageStatus | None]:
-        """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once."""
-        self.settings.mailbox(mailbox)
-        raw = path.read_bytes()
-        uid = int(hashlib.sha256(raw).hexdigest()[:15], 16)
-        arrived = arrival.of_file(raw, now=dt.datetime.now(dt.UTC))  # Received:, else Date:, else now
+        """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once.
+
+        The file is copied into the blob store in pieces (never read whole); a file larger than the
+        mailbox's max_message_bytes is kept as its header only, as a poll keeps it, and refused."""
+        box = self.settings.mailbox(mailbox)
+        size = path.stat().st_size
+        oversize = size > box.max_message_bytes
+        with path.open("rb") as fh:
+            head = fh.read(arrival.HEADER_BYTES)
+            fh.seek(0)
+            if oversize:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+                header = head[: header_block_size(head)] + b"\r\n"
+                stored = Stored(sha256=self.pipeline.blobs.put_bytes(header), size=len(header))
+            else:
+                stored = Stored(sha256=self.pipeline.blobs.put_file(fh), size=size)
+                sha = stored.sha256
+        uid = int(sha[:15], 16)
+        arrived = arrival.of_file(head, now=dt.datetime.now(dt.UTC))  # Received:, else Date:, else now
         log.info("%s: arrival time %s from %s", path.name, arrived.at.isoformat(), arrived.source.value)
         msg_id = self.pipeline.store_raw(
-            mailbox=mailbox, uidvalidity=IMPORT_UIDVALIDITY, uid=uid, raw=raw, arrival=arrived
+            mailbox=mailbox,
+            uidvalidity=IMPORT_UIDVALIDITY,
+            uid=uid,
+            raw=stored,
+            size=size,
+            oversize=oversize,
+            arrival=arrived,
+            started=True,
         )
         if msg_id is None:
             return None, None
-        return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts)
+        return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts, started=True)
 
     def rerun(self, ids: list[int]) -> dict[int, MessageStatus]:
         """Judge stored messages again from their raw bytes (never a second reply to an answered verdict)."""

@@ -13,7 +13,7 @@ import logging
 import ssl
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from imapclient import IMAPClient
 
@@ -21,6 +21,7 @@ from campaign.settings import MailboxSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+PIECE = 4 * 1024 * 1024  # bytes per partial FETCH of a large message
 
 CLIENT_ID = {
     "name": "mailbox-intake",
@@ -28,6 +29,10 @@ CLIENT_ID = {
     "vendor": "mailbox-intake",
     "support-email": "postmaster@localhost",
 }
+
+
+class Sink(Protocol):
+    def write(self, chunk: bytes, /) -> None: ...
 
 
 class LinkBroken(ConnectionError):
@@ -136,6 +141,27 @@ class ImapSession:
         data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch(wanted, ["BODY.PEEK[]", "INTERNALDATE"]))
         self._remember_dates(data)
         return {int(uid): bytes(item[b"BODY[]"]) for uid, item in data.items() if b"BODY[]" in item}
+
+    def fetch_into(self, uid: int, out: Sink, *, piece: int = PIECE) -> bool:
+        """One message in pieces (`BODY.PEEK[]<offset.length>`), each handed to out as it arrives,
+        so that a message of any size never sits in memory whole; False when it has vanished."""
+        offset = 0
+        while True:
+            wanted = [f"BODY.PEEK[]<{offset}.{piece}>"] + (["INTERNALDATE"] if offset == 0 else [])
+            data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch([uid], wanted))
+            item = data.get(uid)
+            if item is None:
+                return False
+            if offset == 0:
+                self._remember_dates({uid: item})
+            chunk = item.get(f"BODY[]<{offset}>".encode())
+            if chunk is None:
+                return offset > 0  # some servers answer a piece past the end with nothing
+            chunk = bytes(chunk)
+            out.write(chunk)
+            offset += len(chunk)
+            if len(chunk) < piece:
+                return True
 
     def fetch_headers(self, uids: Iterable[int]) -> dict[int, bytes]:
         wanted = list(uids)

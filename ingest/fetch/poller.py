@@ -24,12 +24,14 @@ from ingest.backlog import backlog, judge
 from ingest.fetch.imap import ImapSession, LinkBroken
 from ingest.pipeline import Pipeline
 from store.enums import MessageStatus
+from store.blobs import Stored
 from store.errors import one_line
 from store.killpoint import kill_point
 from store.models import MailboxState, Message, utcnow
 
 log = logging.getLogger(__name__)
 BATCH_BYTES = 32 * 1024 * 1024
+STREAM_BYTES = 8 * 1024 * 1024  # a larger message is fetched in pieces into the blob store, never held whole
 RECONNECTS = 12  # new connections after cuts within one poll, before the poll is given up
 DECIDED = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.IGNORED)
 
@@ -216,50 +218,63 @@ class Poller:
             log.info("%s: %d new message(s)", box.name, len(uids))
             while uids and not self.stop.is_set():
                 batch = _batch(uids, sizes, count=tally.batch, max_bytes=BATCH_BYTES)
-                big = [u for u in batch if sizes.get(u, 0) > box.max_message_bytes]
-                raws = imap.fetch([u for u in batch if u not in big])
+                big = {u for u in batch if sizes.get(u, 0) > box.max_message_bytes}
+                piecewise = {u for u in batch if u not in big and sizes.get(u, 0) > STREAM_BYTES}
+                raws: dict[int, bytes | Stored] = dict(imap.fetch([u for u in batch if u not in big | piecewise]))
                 raws.update(imap.fetch_headers(big))
                 kill_point("fetched")
                 for uid in batch:
                     if self.stop.is_set():
                         break
-                    self._take(
-                        box, imap, uid, raws.pop(uid, None), size=sizes.get(uid), oversize=uid in big, tally=tally
-                    )
+                    raw = self._piecewise(imap, uid) if uid in piecewise else raws.pop(uid, None)
+                    self._take(box, imap, uid, raw, size=sizes.get(uid), oversize=uid in big, tally=tally)
                 uids = uids[len(batch) :]
                 tally.batch = min(box.fetch_batch, tally.batch * 2)  # the link held: grow back
                 self._file(box, imap)
         finally:
             session.__exit__(None, None, None)
 
+    def _piecewise(self, imap: ImapSession, uid: int) -> Stored | None:
+        """A large message fetched in pieces straight into the blob store (None when it vanished)."""
+        with self.pipeline.blobs.writer() as out:
+            if not imap.fetch_into(uid, out):
+                return None
+            kill_point("fetched")
+            return Stored(sha256=out.finish(), size=out.size)
+
     def _take(
         self,
         box: MailboxSettings,
         imap: ImapSession,
         uid: int,
-        raw: bytes | None,
+        raw: bytes | Stored | None,
         *,
         size: int | None,
         oversize: bool,
         tally: _Tally,
     ) -> None:
+        """Store one fetched message with the mailbox's cursor and its first start in one commit, then judge it."""
         if raw is None:
             log.warning("%s uid %d: vanished before it could be fetched", box.name, uid)
-        else:
-            tally.fetched += 1
-            msg_id = self.pipeline.store_raw(
-                mailbox=box.name,
-                uidvalidity=imap.uidvalidity,
-                uid=uid,
-                raw=raw,
-                size=size if size is not None else len(raw),
-                oversize=oversize,
-                internaldate=imap.internaldates.get(uid),
-            )
-            if msg_id is not None:
-                kill_point("stored")
-                tally.count(judge(self.pipeline, msg_id, max_attempts=self.service.max_attempts))
-        self._save(box.name, last_uid=uid)
+            self._save(box.name, last_uid=uid)
+            return
+        tally.fetched += 1
+        msg_id = self.pipeline.store_raw(
+            mailbox=box.name,
+            uidvalidity=imap.uidvalidity,
+            uid=uid,
+            raw=raw,
+            size=size,
+            oversize=oversize,
+            internaldate=imap.internaldates.get(uid),
+            cursor=box.name,
+            started=True,
+        )
+        if msg_id is None:  # stored before (or by another worker at this moment)
+            self._save(box.name, last_uid=uid)
+            return
+        kill_point("stored")
+        tally.count(judge(self.pipeline, msg_id, max_attempts=self.service.max_attempts, started=True))
 
     def _file(self, box: MailboxSettings, imap: ImapSession) -> None:
         """The mailbox action for every message of this UIDVALIDITY whose outcome is committed."""

@@ -8,6 +8,9 @@ refuses ambiguous structure (two different boundaries in one Content-Type), so t
 parser's own cost stays bounded; the walk over the parsed parts then checks the same limits
 exactly, and a wall-clock budget. A message that breaks a limit raises ParseLimitExceeded,
 whose text and fix explain it to the sender; `parse_headers_only` still reads who sent it.
+
+`parse_file` reads a stored message from its file through `ingest.mail.spill`: its large base64
+bodies never enter memory, and each such attachment is decoded into a file of the work folder.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import compat32
+from pathlib import Path
 
 from ingest.mail.decode import attachment_filename, decode_header, decode_text
 from ingest.mail.prescan import ParseLimitExceeded, ParseLimits, prescan
+from ingest.mail.spill import RUN_BYTES, Base64Sink, Slim, slim_file
 
 __all__ = [
     "ParseLimitExceeded",
@@ -34,6 +39,7 @@ __all__ = [
     "Part",
     "parse_address",
     "parse_bytes",
+    "parse_file",
     "parse_headers_only",
 ]
 
@@ -61,8 +67,15 @@ class Part:
     content_type: str
     content_id: str | None
     inline: bool
-    payload: bytes
+    payload: bytes = b""  # the decoded file, unless it was decoded to `path`
     problems: tuple[str, ...] = ()  # what was wrong with the part itself (e.g. broken base64)
+    path: Path | None = None  # the decoded file in the work folder (a large base64 body)
+    sha256: str | None = None  # of the file at path, computed while it was written
+    stored_size: int = 0  # of the file at path
+
+    @property
+    def size(self) -> int:
+        return self.stored_size if self.path is not None else len(self.payload)
 
     @property
     def is_signature(self) -> bool:
@@ -192,9 +205,37 @@ def _decoded_headers(items: list[tuple[str, str]]) -> dict[str, list[str]]:
     return headers
 
 
-def _payload(part: Message) -> tuple[bytes, tuple[str, ...]]:
-    """The decoded body of a leaf part, and what was wrong with its transfer encoding."""
+@dataclass(frozen=True, kw_only=True)
+class _Decoded:
+    """A part's body decoded to a file of the work folder."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def _to_file(pieces: Iterator[bytes], path: Path) -> tuple[_Decoded, tuple[str, ...]]:
+    with path.open("wb") as out:
+        sink = Base64Sink(out)
+        for piece in pieces:
+            sink.feed(piece)
+        broken = sink.finish()
+    return _Decoded(path=path, sha256=sink.digest.hexdigest(), size=sink.size), (BROKEN_BASE64,) if broken else ()
+
+
+def _payload(
+    part: Message, *, slim: Slim | None = None, target: Path | None = None
+) -> tuple[bytes | _Decoded, tuple[str, ...]]:
+    """The decoded body of a leaf part, and what was wrong with its transfer encoding.
+
+    With slim, a base64 body that met a marker is decoded from its pieces into target; any other
+    body that met one is restored first, as it was received."""
     cte = (_raw_value(part, "Content-Transfer-Encoding") or "").strip().lower()
+    raw_body = getattr(part, "_payload", "")
+    if slim is not None and isinstance(raw_body, str) and slim.has_marker(raw_body):
+        if cte == "base64" and target is not None:
+            return _to_file(slim.pieces(raw_body), target)
+        part.set_payload(slim.restored(raw_body))
     try:
         # the text as received; for 8-bit bytes the stdlib decodes by the declared charset, and a
         # label such as "utf-8\0" makes that raise ValueError
@@ -263,7 +304,41 @@ def parse_headers_only(raw: bytes, *, max_header_bytes: int = HEADERS_ONLY_BYTES
 def parse_bytes(
     raw: bytes, *, limits: ParseLimits = ParseLimits(), clock: Callable[[], float] = time.monotonic
 ) -> ParsedMail:
-    """Parse one message; raises ParseLimitExceeded for a message that breaks a limit."""
+    """Parse one message held in memory; raises ParseLimitExceeded for a message that breaks a limit."""
+    return _parse(raw, limits=limits, clock=clock)
+
+
+def parse_file(
+    path: Path,
+    *,
+    workdir: Path,
+    limits: ParseLimits = ParseLimits(),
+    clock: Callable[[], float] = time.monotonic,
+    run_bytes: int = RUN_BYTES,
+) -> ParsedMail:
+    """Parse one message from its file; large base64 attachments are decoded into files in workdir
+    (`Part.path`), so that memory stays small whatever the message's size."""
+    timer_start = clock()
+    slim = slim_file(path, workdir=workdir, run_bytes=run_bytes)
+    spent = clock() - timer_start
+    return _parse(slim.data, limits=limits, clock=lambda: clock() + spent, slim=slim, workdir=workdir)
+
+
+def _text_of(payload: bytes | _Decoded) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    with payload.path.open("rb") as fh:  # only what the text is kept for
+        return fh.read(4 * MAX_TEXT_CHARS)
+
+
+def _parse(
+    raw: bytes,
+    *,
+    limits: ParseLimits,
+    clock: Callable[[], float],
+    slim: Slim | None = None,
+    workdir: Path | None = None,
+) -> ParsedMail:
     timer = _Clock(limits, clock)
     prescan(raw, limits)
     try:
@@ -290,13 +365,17 @@ def parse_bytes(
         ctype = part.get_content_type()
         disposition = (_raw_value(part, "Content-Disposition") or "").split(";")[0].strip().lower()
         filename = attachment_filename(part)
-        payload, problems = _payload(part)
+        target = workdir / f"part-{count:04d}" if workdir is not None else None
+        payload, problems = _payload(part, slim=slim, target=target)
         if filename is None and disposition != "attachment" and ctype in ("text/plain", "text/html"):
-            text = decode_text(payload, part.get_content_charset())
+            text = decode_text(_text_of(payload), part.get_content_charset())
             (text_chunks if ctype == "text/plain" else html_chunks).append(text[:MAX_TEXT_CHARS])
             defects.extend(problems)
+            if not isinstance(payload, bytes):
+                payload.path.unlink()
             continue
         cid = _raw_value(part, "Content-ID")
+        decoded = None if isinstance(payload, bytes) else payload
         parts.append(
             Part(
                 index=len(parts),
@@ -304,8 +383,11 @@ def parse_bytes(
                 content_type=ctype,
                 content_id=_message_id(decode_header(cid).text) if cid else None,
                 inline=disposition == "inline" or (cid is not None and disposition != "attachment"),
-                payload=payload,
+                payload=payload if isinstance(payload, bytes) else b"",
                 problems=problems,
+                path=decoded.path if decoded else None,
+                sha256=decoded.sha256 if decoded else None,
+                stored_size=decoded.size if decoded else 0,
             )
         )
     timer.check()

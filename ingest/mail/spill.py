@@ -1,0 +1,200 @@
+"""Read a stored message from its file without holding its large bodies in memory.
+
+The raw file is read in pieces. Every run of base64-alphabet lines longer than `run_bytes` (the
+body of an attached video, photo or archive) is written to a side file in the work folder, and a
+marker line, carrying a random nonce the sender cannot guess, stands in for it in the slim copy
+that the stdlib parser reads. The parser then sees the message's whole structure at a fraction of
+its size; a base64 body is decoded from its pieces by `Base64Sink` straight into a file, hashed on
+the way, and any other body that met a marker (quoted-printable text looks like base64 too) is put
+back together exactly as it was received.
+
+A base64 line can never be mistaken for structure: boundary lines begin with `--`, header lines
+carry a colon or begin with white space, and neither `-`, `:` nor white space is in the alphabet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+RUN_BYTES = 256 * 1024  # base64 text kept in the slim copy: shorter runs are not worth a file
+PIECE = 64 * 1024  # the longest piece of a line read at once (a body may be one endless line)
+CHUNK = 1024 * 1024
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BASE64_TEXT = _ALPHABET + b"="
+_NOT_ALPHABET = bytes(b for b in range(256) if b not in _ALPHABET)
+_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `\s` matches in the text the stdlib keeps
+_ENDINGS = (b"\r\n", b"\n")
+_HEADER_LINE = re.compile(rb"(?:From |[\041-\071\073-\176]*:|[\t ])")  # the stdlib feedparser's headerRE
+
+
+@dataclass(kw_only=True)
+class Slim:
+    """The slim copy of a message, and the side files its markers stand for."""
+
+    data: bytes
+    nonce: str
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def _marker(self) -> re.Pattern[str]:
+        return re.compile(r"~~spill~" + self.nonce + r"~([0-9]+)~~")
+
+    def has_marker(self, body: str) -> bool:
+        return bool(self.files) and f"~~spill~{self.nonce}~" in body
+
+    def pieces(self, body: str) -> Iterator[bytes]:
+        """The body as received, in pieces: its own text, and each side file read in chunks."""
+        pos = 0
+        for m in self._marker.finditer(body):
+            if m.start() > pos:
+                yield body[pos : m.start()].encode("ascii", "surrogateescape")
+            with self.files[int(m.group(1))].open("rb") as fh:
+                yield from iter(lambda: fh.read(CHUNK), b"")
+            pos = m.end()
+        if pos < len(body):
+            yield body[pos:].encode("ascii", "surrogateescape")
+
+    def restored(self, body: str) -> str:
+        """The body as received, whole (for a part that is not base64: kept in memory as before)."""
+        return b"".join(self.pieces(body)).decode("ascii", "surrogateescape")
+
+
+def _is_base64(piece: bytes) -> bool:
+    text = piece[:-2] if piece.endswith(b"\r\n") else piece[:-1] if piece.endswith(b"\n") else piece
+    return bool(text) and not text.translate(None, _BASE64_TEXT)
+
+
+def _ending(piece: bytes) -> bytes:
+    for ending in _ENDINGS:
+        if piece.endswith(ending):
+            return ending
+    return b""
+
+
+def slim_file(path: Path, *, workdir: Path, run_bytes: int = RUN_BYTES) -> Slim:
+    """The slim copy of the message in path; long base64 runs go to files in workdir."""
+    slim = Slim(data=b"", nonce=secrets.token_hex(16))
+    out: list[bytes] = []
+    run: list[bytes] = []  # the current run while it is short
+    run_size = 0
+    spill: BinaryIO | None = None
+    last = b""  # the run's last piece: its line ending is the marker's
+
+    def close_run() -> None:
+        nonlocal run, run_size, spill, last
+        if spill is not None:
+            ending = _ending(last)
+            if ending:
+                spill.seek(-len(ending), 2)
+                spill.truncate()
+            spill.close()
+            spill = None
+            out.append(f"~~spill~{slim.nonce}~{len(slim.files) - 1}~~".encode() + ending)
+        else:
+            out.extend(run)
+        run, run_size, last = [], 0, b""
+
+    in_header, line_start = True, True  # the top header block is never spilled
+    with path.open("rb") as fh:
+        for piece in iter(lambda: fh.readline(PIECE), b""):
+            starts, line_start = line_start, piece.endswith(b"\n")
+            if in_header and starts and (piece.strip(b"\r\n") == b"" or not _HEADER_LINE.match(piece)):
+                in_header = False
+            if in_header or not _is_base64(piece):
+                if run or spill is not None:
+                    close_run()
+                out.append(piece)
+                continue
+            last = piece
+            if spill is not None:
+                spill.write(piece)
+                continue
+            run.append(piece)
+            run_size += len(piece)
+            if run_size > run_bytes:
+                target = workdir / f"spill-{len(slim.files):04d}"
+                slim.files.append(target)
+                spill = target.open("wb")
+                spill.writelines(run)
+                run = []
+        if run or spill is not None:
+            close_run()
+    slim.data = b"".join(out)
+    return slim
+
+
+class Base64Sink:
+    """Decode base64 text given in pieces into a file, hashed on the way, judged as the strict decoder would.
+
+    The bytes written are what a lenient decoder makes of the text (characters outside the
+    alphabet dropped, a missing padding added); `broken` says whether a strict decoder would
+    have refused the text, exactly as `base64.b64decode(..., validate=True)` after white space
+    is removed and a missing padding is added."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._carry = b""
+        self._letters = 0
+        self._pads = 0
+        self._after_pad = False
+        self._stray = False
+
+    def feed(self, text: bytes) -> None:
+        text = text.translate(None, _SPACE)
+        if not text:
+            return
+        padded_before = self._pads > 0
+        rest = text.translate(None, _ALPHABET)
+        letters = text.translate(None, _NOT_ALPHABET)
+        if rest:
+            if rest.replace(b"=", b""):
+                self._stray = True
+            first_pad = text.find(b"=")
+            if first_pad >= 0 and text[first_pad:].translate(None, _NOT_ALPHABET):
+                self._after_pad = True
+            self._pads += rest.count(b"=")
+        if letters and padded_before:
+            self._after_pad = True  # letters after padding seen in an earlier piece
+        self._letters += len(letters)
+        carry = self._carry + letters
+        whole = len(carry) - len(carry) % 4
+        if whole:
+            self._write(binascii.a2b_base64(carry[:whole]))
+        self._carry = carry[whole:]
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    def finish(self) -> bool:
+        """Write what is left; True when the text was broken (a strict decoder would refuse it)."""
+        carry = self._carry
+        if len(carry) == 1:
+            carry = b""  # one letter alone carries no byte
+        if carry:
+            self._write(binascii.a2b_base64(carry + b"=" * (-len(carry) % 4)))
+        self._carry = b""
+        return self._stray or self._after_pad or not _strictly_padded(self._letters, self._pads)
+
+
+def _strictly_padded(letters: int, pads: int) -> bool:
+    """Whether text of this many letters followed by this many `=` passes the strict decoder."""
+    if pads == 0 and letters % 4 in (2, 3):
+        pads = 4 - letters % 4  # a padding left out is added before decoding: nothing is missing
+    sample = b"AAAA" * (letters >= 4) + b"A" * (letters % 4) + b"=" * pads
+    try:
+        base64.b64decode(sample, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
