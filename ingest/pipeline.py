@@ -27,7 +27,14 @@ from ingest.extract import Extractor
 from ingest.inspect.facts import InspectLimits
 from ingest.mail.arrival import Arrival, from_internaldate
 from ingest.mail.links import LargeLink, find_links
-from ingest.mail.parse import HEADERS_ONLY_BYTES, ParsedMail, ParseLimitExceeded, ParseLimits, parse_file, parse_headers_only
+from ingest.mail.parse import (
+    HEADERS_ONLY_BYTES,
+    ParsedMail,
+    ParseLimitExceeded,
+    ParseLimits,
+    parse_file,
+    parse_headers_only,
+)
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case

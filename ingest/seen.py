@@ -7,9 +7,8 @@ second delivery can only ever become a duplicate of the first.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite

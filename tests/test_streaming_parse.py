@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from corpusdir import require_corpus
-from ingest.mail.parse import ParsedMail, ParseLimitExceeded, parse_bytes, parse_file
 from test_corpus import message_files
+
+from ingest.mail.parse import ParsedMail, ParseLimitExceeded, parse_bytes, parse_file
 
 
 def _summary(mail: ParsedMail) -> dict[str, object]:

@@ -148,7 +148,7 @@ class ImapSession:
         offset = 0
         while True:
             wanted = [f"BODY.PEEK[]<{offset}.{piece}>"] + (["INTERNALDATE"] if offset == 0 else [])
-            data: dict[int, dict[bytes, Any]] = self._call(lambda c: c.fetch([uid], wanted))
+            data: dict[int, dict[bytes, Any]] = self._call(lambda c, w=wanted: c.fetch([uid], w))
             item = data.get(uid)
             if item is None:
                 return False

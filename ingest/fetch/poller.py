@@ -23,8 +23,8 @@ from campaign.settings import MailboxSettings
 from ingest.backlog import backlog, judge
 from ingest.fetch.imap import ImapSession, LinkBroken
 from ingest.pipeline import Pipeline
-from store.enums import MessageStatus
 from store.blobs import Stored
+from store.enums import MessageStatus
 from store.errors import one_line
 from store.killpoint import kill_point
 from store.models import MailboxState, Message, utcnow
