@@ -12,6 +12,7 @@ import imaplib
 import logging
 import ssl
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -33,6 +34,11 @@ CLIENT_ID = {
 
 class Sink(Protocol):
     def write(self, chunk: bytes, /) -> None: ...
+
+
+def _fetch_one(client: IMAPClient, *, uid: int, items: list[str]) -> dict[int, dict[bytes, Any]]:
+    result: dict[int, dict[bytes, Any]] = client.fetch([uid], items)
+    return result
 
 
 class LinkBroken(ConnectionError):
@@ -148,7 +154,7 @@ class ImapSession:
         offset = 0
         while True:
             wanted = [f"BODY.PEEK[]<{offset}.{piece}>"] + (["INTERNALDATE"] if offset == 0 else [])
-            data: dict[int, dict[bytes, Any]] = self._call(lambda c, w=wanted: c.fetch([uid], w))
+            data: dict[int, dict[bytes, Any]] = self._call(partial(_fetch_one, uid=uid, items=wanted))
             item = data.get(uid)
             if item is None:
                 return False
