@@ -68,7 +68,7 @@ def _stored_video(app: App) -> tuple[MessageStatus, str, str, int]:
     with app.sessions() as session:
         (msg,) = queries.messages(session)
         (film,) = [a for a in msg.attachments if a.filename == f"{TITLE}.mp4"]
-        with app.blobs.open(film.sha256) as fh:
+        with app.blobs.path(film.sha256).open("rb") as fh:
             on_disk = hashlib.file_digest(fh, "sha256").hexdigest()
         assert on_disk == film.sha256
         return msg.status, msg.raw_sha256 or "", film.sha256, film.size
@@ -88,7 +88,7 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path, str
 def test_a_100_mib_video_through_imap_is_stored_byte_identical(
     config_file: ConfigFile, deliver: Callable[[bytes], int], smtp: SmtpSink, film: tuple[Path, str, Path, str]
 ) -> None:
-    video, video_sha, eml, raw_sha = film
+    _, video_sha, eml, raw_sha = film
     deliver(eml.read_bytes())
     app = App.build(load(config_file(replace=BIG_MAILBOX, mailbox="max_message_bytes = 209715200")))
     try:
@@ -106,7 +106,7 @@ def test_a_100_mib_video_through_imap_is_stored_byte_identical(
 def test_a_100_mib_video_through_import_is_stored_byte_identical(
     config_file: ConfigFile, film: tuple[Path, str, Path, str]
 ) -> None:
-    video, video_sha, eml, raw_sha = film
+    _, video_sha, eml, raw_sha = film
     config = config_file(replace=BIG_MAILBOX, mailbox="max_message_bytes = 209715200")
     result = CliRunner().invoke(cli, ["--config", str(config), "import", "--no-send", "--mailbox", "reports", str(eml)])
     assert result.exit_code == 0, result.output

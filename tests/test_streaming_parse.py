@@ -96,7 +96,7 @@ def test_quoted_printable_that_looks_like_base64_is_restored_exactly(tmp_path: P
     body = "=E8=AF=B4=E6=98=8E=\r\n" * 2000 + "end\r\n"  # every line is in the base64 alphabet
     whole, pieces = _both(_mail(body.encode(), cte="quoted-printable", ctype="text/plain"), tmp_path)
     assert pieces == whole
-    assert isinstance(whole, dict) and whole["parts"][0][7].startswith("说明".encode())  # type: ignore[index]
+    assert isinstance(whole, dict) and whole["parts"][0][7].startswith("说明".encode())
 
 
 def test_a_large_attachment_is_decoded_to_a_file_not_into_memory(tmp_path: Path) -> None:
