@@ -95,60 +95,54 @@ class Extractor:
         position = 0
         layout = layout_cids(mail.html)
         min_side = self.settings.rules[self.settings.mailbox(msg.mailbox).kind].picture_min_long_side
-        with self.blobs.tempdir() as tmp:
-            work = Path(tmp)
-            for part in mail.parts:
-                if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
-                    if part.path is not None:
-                        part.path.unlink(missing_ok=True)
-                    continue
-                name = display_name(part.filename, fallback=f"附件{part.index + 1}")
+        for part in mail.parts:
+            if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
                 if part.path is not None:
-                    path = part.path
-                else:
-                    path = work / f"part-{part.index:04d}"
-                    path.write_bytes(part.payload)
-                facts = inspect_file(path, filename=name, limits=self.limits, workdir=work)
-                if part.problems:  # damaged in transit, e.g. broken base64
-                    facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
-                sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None)
+                    part.path.unlink(missing_ok=True)
+                continue
+            name = display_name(part.filename, fallback=f"附件{part.index + 1}")
+            if part.path is not None:
+                path = part.path
+            else:
+                path = workdir / f"file-{part.index:04d}"
+                path.write_bytes(part.payload)
+            facts = inspect_file(path, filename=name, limits=self.limits, workdir=workdir)
+            if part.problems:  # damaged in transit, e.g. broken base64
+                facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
+            sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None, sync=False)
+            views.append(
+                self._add_file(
+                    session,
+                    msg,
+                    position=position,
+                    filename=part.filename,
+                    name=name,
+                    sha=sha,
+                    size=part.size,
+                    facts=facts,
+                    inline=part.inline,
+                    container=None,
+                    note=picture_note(facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side),
+                )
+            )
+            position += 1
+            for member in facts.members:
+                mname = display_name(member.name, fallback=f"文件{position}")
+                msha = self.blobs.adopt(member.path, sync=False) if member.path is not None else member.sha256
                 views.append(
                     self._add_file(
                         session,
                         msg,
                         position=position,
-                        filename=part.filename,
-                        name=name,
-                        sha=sha,
-                        size=part.size,
-                        facts=facts,
-                        inline=part.inline,
-                        container=None,
-                        note=picture_note(
-                            facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side
-                        ),
+                        filename=member.name,
+                        name=mname,
+                        sha=msha,
+                        size=member.size,
+                        facts=member.facts,
+                        inline=False,
+                        container=name,
+                        note=picture_note(member.facts.image, content_id=None, layout=layout, min_long_side=min_side),
                     )
                 )
                 position += 1
-                for member in facts.members:
-                    mname = display_name(member.name, fallback=f"文件{position}")
-                    msha = self.blobs.adopt(member.path) if member.path is not None else member.sha256
-                    views.append(
-                        self._add_file(
-                            session,
-                            msg,
-                            position=position,
-                            filename=member.name,
-                            name=mname,
-                            sha=msha,
-                            size=member.size,
-                            facts=member.facts,
-                            inline=False,
-                            container=name,
-                            note=picture_note(
-                                member.facts.image, content_id=None, layout=layout, min_long_side=min_side
-                            ),
-                        )
-                    )
-                    position += 1
         return views

@@ -108,6 +108,7 @@ class Pipeline:
         UID moves on in the same transaction; with started the row counts its first start already,
         for the caller that judges it at once: one commit instead of three."""
         stored = raw if isinstance(raw, Stored) else Stored(sha256=self.blobs.put_bytes(raw), size=len(raw))
+        self.blobs.sync()  # a blob the caller left pending is durable before the row naming it commits
         arrived = arrival or from_internaldate(internaldate, now=dt.datetime.now(dt.UTC))
         try:
             with self.sessions.begin() as session:
@@ -151,11 +152,11 @@ class Pipeline:
         """Judge one stored message; an exception marks it FAILED with its stage and traceback."""
         stage = _Stage()
         try:
-            with self.sessions.begin() as session, self.blobs.tempdir() as tmp:
+            with self.sessions.begin() as session, self.blobs.workdir() as workdir:
                 msg = session.get(Message, message_id)
                 if msg is None:
                     raise LookupError(f"no message with id {message_id}")
-                status = self._judge(session, msg, stage, workdir=Path(tmp))
+                status = self._judge(session, msg, stage, workdir=workdir)
                 log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id, status.value)
                 return status
         except IntegrityError:
@@ -222,6 +223,7 @@ class Pipeline:
         with stage(Stage.EXTRACT):
             unreadable = msg.oversize or parse_error is not None
             files = [] if unreadable else self.extractor.extract(session, msg, mail, workdir=workdir)
+            self.blobs.sync()  # the files durable, in one flush, before the rows naming them commit
             links = find_links(mail.text, mail.html)
             msg.large_attachment_links = [link.as_dict() for link in links]
 

@@ -1,24 +1,55 @@
-"""Content-addressed files: raw messages and attachments, written atomically under blob_dir.
+"""Content-addressed files: raw messages and attachments, written in pieces and made durable in groups.
 
-Everything is written in pieces: a `BlobWriter` hashes what it is given on the way into a temp
-file under `tmp/` and renames it to its content's name when finished, so that no caller needs a
-whole message or attachment in memory.
+A `BlobWriter` hashes what it is given on the way into a temp file under `tmp/`, so that no caller
+needs a whole message or attachment in memory. A finished blob waits as `tmp/pending-<sha256>`
+until `sync()`: one flush of the file system (syncfs) makes every waiting blob durable at once,
+and only then is each renamed to its content's name `ab/cd/abcd…`. A name in the store therefore
+always holds complete content; a rename that a crash undid is redone when the store is opened
+(the pending file is durable and is checked against its name). Callers sync before they commit
+a row that names a blob: the one-shot `put_*` calls do it themselves, the poller once per batch of
+messages and the pipeline once per verdict.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
+import logging
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
+PENDING = "pending-"
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):  # not Linux: every file is flushed by itself instead
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return cast(Callable[[int], int], function)
+
+
+_SYNCFS = _load_syncfs()
+_HOST = re.sub(r"[^A-Za-z0-9_]", "_", os.uname().nodename)[:40] or "host"
+
+
+def _owner() -> str:
+    """In the names of this process's pending blobs and work folders."""
+    return f"{_HOST}.{os.getpid()}"
 
 
 class BlobStore:
@@ -26,17 +57,23 @@ class BlobStore:
 
     def __init__(self, *, root: Path) -> None:
         self.root = root
-        (root / "tmp").mkdir(parents=True, exist_ok=True)
+        self.tmp = root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._pending: dict[str, Path] = {}
+        self._lock = threading.Lock()
+        self._recover()
 
     def path(self, sha256: str) -> Path:
         if not _SHA.match(sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put_bytes(self, data: bytes) -> str:
-        return self.put_chunks([data])
+    # -- writing -----------------------------------------------------------------------------------
 
-    def put_file(self, stream: BinaryIO, *, limit: int | None = None) -> str:
+    def put_bytes(self, data: bytes, *, sync: bool = True) -> str:
+        return self.put_chunks([data], sync=sync)
+
+    def put_file(self, stream: BinaryIO, *, limit: int | None = None, sync: bool = True) -> str:
         """Copy a stream into the store in pieces; with limit, at most that many bytes are read."""
         with self.writer() as out:
             left = limit
@@ -47,20 +84,20 @@ class BlobStore:
                 out.write(chunk)
                 if left is not None:
                     left -= len(chunk)
-            return out.finish()
+            return out.finish(sync=sync)
 
-    def put_chunks(self, chunks: Iterable[bytes]) -> str:
-        """Write chunks to a temp file, fsync, then rename to the content's name; returns the sha256."""
+    def put_chunks(self, chunks: Iterable[bytes], *, sync: bool = True) -> str:
+        """Write chunks to a temp file and name it by its content (durable at once unless sync=False)."""
         with self.writer() as out:
             for chunk in chunks:
                 out.write(chunk)
-            return out.finish()
+            return out.finish(sync=sync)
 
     def writer(self) -> BlobWriter:
         """A new blob written in pieces: `write()` each, then `finish()` (a writer left unfinished leaves nothing)."""
         return BlobWriter(store=self)
 
-    def adopt(self, path: Path, *, sha256: str | None = None) -> str:
+    def adopt(self, path: Path, *, sha256: str | None = None, sync: bool = True) -> str:
         """Move a finished temp file (on the same file system) into the store, without copying it.
 
         With sha256 (computed while the file was written) the file is not read again."""
@@ -69,18 +106,52 @@ class BlobStore:
             with path.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(CHUNK), b""):
                     digest.update(chunk)
-            sha = digest.hexdigest()
-        else:
-            sha = sha256
-        final = self.path(sha)
-        if final.is_file():
-            path.unlink()
-            return sha
-        _fsync_file(path)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, final)
-        _fsync_dir(final.parent)
-        return sha
+            sha256 = digest.hexdigest()
+        self._wait(path, sha256)
+        if sync:
+            self.sync()
+        return sha256
+
+    def _wait(self, path: Path, sha256: str) -> None:
+        """Park a complete file as pending under its content's name, for the next sync()."""
+        with self._lock:
+            if sha256 in self._pending or self.path(sha256).is_file():
+                path.unlink()
+                return
+            waiting = self.tmp / f"{PENDING}{_owner()}-{sha256}"
+            os.replace(path, waiting)
+            self._pending[sha256] = waiting
+
+    def sync(self) -> None:
+        """Make every pending blob durable (one flush of the file system), then give each its name."""
+        with self._lock:
+            if not self._pending:
+                return
+            _flush(self.tmp, list(self._pending.values()))
+            for sha256, waiting in self._pending.items():
+                final = self.path(sha256)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(waiting, final)
+            self._pending.clear()
+
+    def _recover(self) -> None:
+        """Name the pending blobs that a stopped process left behind (their content checked), drop
+        the rest with its work folders; what a running process (another worker) has is left alone."""
+        for entry in self.tmp.iterdir():
+            name = entry.name
+            if name.startswith(PENDING) and _gone(name[len(PENDING) :].rsplit("-", 1)[0]):
+                sha256 = name.rsplit("-", 1)[1]
+                final = self.path(sha256) if _SHA.match(sha256) else None
+                if final is not None and not final.is_file() and _digest(entry) == sha256:
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(entry, final)
+                    log.info("blob %s recovered from the pending folder", sha256[:12])
+                else:
+                    entry.unlink(missing_ok=True)
+            elif name.startswith("work-") and entry.is_dir() and _gone(name[len("work-") :].rsplit("-", 1)[0]):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    # -- reading -----------------------------------------------------------------------------------
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
@@ -93,8 +164,62 @@ class BlobStore:
     def read_bytes(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    # -- work folders ------------------------------------------------------------------------------
+
     def tempdir(self) -> tempfile.TemporaryDirectory[str]:
-        return tempfile.TemporaryDirectory(dir=self.root / "tmp", prefix="work-")
+        return tempfile.TemporaryDirectory(dir=self.tmp, prefix="work-")
+
+    @contextlib.contextmanager
+    def workdir(self) -> Iterator[Path]:
+        """This thread's work folder under tmp/ (made once, emptied after each use): creating and
+        removing a folder per message costs more than judging a small one."""
+        folder = self.tmp / f"work-{_owner()}-{threading.get_ident()}"
+        folder.mkdir(exist_ok=True)
+        try:
+            yield folder
+        finally:
+            for entry in os.scandir(folder):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+
+
+def _gone(owner: str) -> bool:
+    """Whether the process that wrote `host.pid` has stopped (only this machine's are known)."""
+    host, _, pid = owner.rpartition(".")
+    if host != _HOST or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True  # an earlier process that had our number
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _flush(folder: Path, files: list[Path]) -> None:
+    """Everything written so far durable: syncfs on Linux, else each file and the folder fsync'd."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS is not None:
+            if _SYNCFS(fd) != 0:
+                errno = ctypes.get_errno()
+                raise OSError(errno, os.strerror(errno), str(folder))
+            return
+        for path in files:
+            _fsync_file(path)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +237,7 @@ class BlobWriter:
         self.store = store
         self.size = 0
         self._digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=store.root / "tmp", prefix="blob-")
+        fd, tmp = tempfile.mkstemp(dir=store.tmp, prefix="blob-")
         self.tmp = Path(tmp)
         self._out: BinaryIO | None = os.fdopen(fd, "wb")
 
@@ -127,24 +252,19 @@ class BlobWriter:
         self._digest.update(chunk)
         self.size += len(chunk)
 
-    def finish(self) -> str:
-        """fsync, then rename to the content's name (a no-op when that content is stored already)."""
+    def finish(self, *, sync: bool = True) -> str:
+        """Close and name the blob by its content (a no-op when that content is stored already);
+        with sync it is durable on return, else at the store's next sync()."""
         out = self._out
         if out is None:
             raise ValueError("the blob is finished")
         try:
-            out.flush()
-            os.fsync(out.fileno())
             out.close()
             self._out = None
             sha = self._digest.hexdigest()
-            final = self.store.path(sha)
-            if final.is_file():
-                os.unlink(self.tmp)
-                return sha
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.tmp, final)
-            _fsync_dir(final.parent)
+            self.store._wait(self.tmp, sha)
+            if sync:
+                self.store.sync()
             return sha
         except OSError as exc:
             self._where(exc)
@@ -166,18 +286,10 @@ class BlobWriter:
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.discard()  # after finish() the temp file is gone already
+        self.discard()  # after finish() the temp file has moved on already
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -220,9 +220,10 @@ class Poller:
                 batch = _batch(uids, sizes, count=tally.batch, max_bytes=BATCH_BYTES)
                 big = {u for u in batch if sizes.get(u, 0) > box.max_message_bytes}
                 piecewise = {u for u in batch if u not in big and sizes.get(u, 0) > STREAM_BYTES}
-                raws: dict[int, bytes | Stored] = dict(imap.fetch([u for u in batch if u not in big | piecewise]))
-                raws.update(imap.fetch_headers(big))
+                fetched = imap.fetch([u for u in batch if u not in big | piecewise])
+                fetched.update(imap.fetch_headers(big))
                 kill_point("fetched")
+                raws = self._keep(fetched)
                 for uid in batch:
                     if self.stop.is_set():
                         break
@@ -233,6 +234,15 @@ class Poller:
                 self._file(box, imap)
         finally:
             session.__exit__(None, None, None)
+
+    def _keep(self, fetched: dict[int, bytes]) -> dict[int, bytes | Stored]:
+        """A batch's raw messages into the blob store, made durable by one flush for all."""
+        blobs = self.pipeline.blobs
+        kept: dict[int, bytes | Stored] = {
+            uid: Stored(sha256=blobs.put_bytes(raw, sync=False), size=len(raw)) for uid, raw in fetched.items()
+        }
+        blobs.sync()
+        return kept
 
     def _piecewise(self, imap: ImapSession, uid: int) -> Stored | None:
         """A large message fetched in pieces straight into the blob store (None when it vanished)."""
