@@ -38,7 +38,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 @pytest.fixture(scope="module")
 def idle_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
     """A Dovecot with its own capabilities, IDLE among them (the shared fixture has Coremail's, without)."""
-    users = {f"idle{i}": secrets.token_urlsafe(12) for i in range(8)}
+    users = {f"idle{i}": secrets.token_urlsafe(12) for i in range(10)}
     server = Dovecot.start(base_dir=tmp_path_factory.mktemp("dovecot-idle"), users=users, profile="dovecot")
     try:
         yield server
@@ -53,16 +53,17 @@ def idle_user(idle_dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
-def mailbox(server: Dovecot, user: str, *, env: str = PASSWORD_ENV) -> MailboxSettings:
+def mailbox(server: Dovecot, user: str, *, env: str = PASSWORD_ENV, security: str = "none") -> MailboxSettings:
     return MailboxSettings(
         name="reports",
         kind=MailboxKind.OFFLINE_ACTIVITY,
         address="wxb0626@126.com",
         host=server.host,
-        port=server.port,
-        security="none",
+        port=server.ssl_port if security == "ssl" else server.port,
+        security=security,
         username=user,
         password=Secret(env=env),
+        cafile=server.cafile if security == "ssl" else None,
     )
 
 
@@ -104,9 +105,12 @@ def idling_on(watcher: IdleWatcher, connections: int) -> bool:
     return watcher.connections >= connections and watcher.idling.is_set()
 
 
-def test_watcher_announces_a_new_message(idle_dovecot: Dovecot, idle_user: str, watchers: list[IdleWatcher]) -> None:
+@pytest.mark.parametrize("security", ["none", "ssl"])
+def test_watcher_announces_a_new_message(
+    idle_dovecot: Dovecot, idle_user: str, watchers: list[IdleWatcher], security: str
+) -> None:
     calls = Calls()
-    watcher = IdleWatcher(box=mailbox(idle_dovecot, idle_user), on_new=calls, timeout=10)
+    watcher = IdleWatcher(box=mailbox(idle_dovecot, idle_user, security=security), on_new=calls, timeout=10)
     watchers.append(watcher)
     watcher.start()
     assert calls.wait(), "no catch-up call after connecting"
@@ -123,8 +127,9 @@ def test_watcher_renews_idle_and_comes_back_after_dropped_connections(
 ) -> None:
     caplog.set_level(logging.INFO, logger="ingest.fetch.idle")
     calls = Calls()
+    box = mailbox(idle_dovecot, idle_user)
     watcher = IdleWatcher(
-        box=mailbox(idle_dovecot, idle_user),
+        box=box,
         on_new=calls,
         timeout=10,
         renew_seconds=0.3,  # below the configuration's minimum, to see renewals within the test
@@ -149,7 +154,7 @@ def test_watcher_renews_idle_and_comes_back_after_dropped_connections(
     calls.reset()
     idle_dovecot.append(idle_user, report())
     assert calls.wait(), "new mail was not announced after reconnecting"
-    broke = [r.getMessage() for r in caplog.records if "broke" in r.getMessage()]
+    broke = [m for m in caplog.messages if m.startswith(f"reports: IDLE on {box.host}:{box.port} failed: ")]
     assert len(broke) == 2, broke
     assert "the server said BYE" in broke[0]
     assert all(r.levelno <= logging.WARNING and "\n" not in r.getMessage() for r in caplog.records)

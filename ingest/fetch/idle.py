@@ -112,7 +112,7 @@ class IdleWatcher:
                 if self._stop.is_set():
                     return
                 log.warning(
-                    "%s: IDLE on %s broke (%s; %d in a row); connecting again in %.0fs, polled on schedule meanwhile",
+                    "%s: IDLE on %s failed: %s (%d in a row); connecting again in %.0fs, polled on schedule meanwhile",
                     self.box.name,
                     self.where,
                     one_line(exc),
