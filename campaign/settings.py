@@ -26,6 +26,8 @@ LateAction = Literal["accept", "reject"]
 LATE_ACTIONS: tuple[LateAction, ...] = ("accept", "reject")
 AfterAction = Literal["keep", "seen", "move"]
 AFTER_ACTIONS: tuple[AfterAction, ...] = ("keep", "seen", "move")
+IDLE_RENEW_SECONDS = 1500  # 25 minutes: servers may end an IDLE after 30 (RFC 2177 says re-issue within 29)
+IDLE_RENEW_MAX_SECONDS = 1740
 _RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
 
 
@@ -162,6 +164,8 @@ class MailboxSettings:
     authserv_id: str | None = None  # whose Authentication-Results to read (the provider's own)
     after: AfterAction = "keep"  # what is done to a message in the mailbox once its outcome is committed
     move_to: str | None = None  # the folder for after = "move"
+    idle: bool = True  # wait for new mail with IMAP IDLE where the server offers it (the poll stays the fallback)
+    idle_renew_seconds: int = IDLE_RENEW_SECONDS  # IDLE is ended and issued again this often (RFC 2177: < 29 min)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,6 +17,8 @@ from typing import Any
 from campaign.notice import MailboxKind
 from campaign.settings import (
     AFTER_ACTIONS,
+    IDLE_RENEW_MAX_SECONDS,
+    IDLE_RENEW_SECONDS,
     LATE_ACTIONS,
     ConfigError,
     DigestSettings,
@@ -102,6 +104,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "authserv_id",
                 "after",
                 "move_to",
+                "idle",
+                "idle_renew_seconds",
             }
         )
         kind = mb.text("kind", REQUIRED)
@@ -121,6 +125,12 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
             raise ConfigError(f'{mb.key("move_to")}: only used with after = "move", got after = {after!r}')
         if move_to is not None and move_to == mb.data.get("folder", "INBOX"):
             raise ConfigError(f"{mb.key('move_to')}: must differ from the folder that is read ({move_to!r})")
+        renew = mb.integer("idle_renew_seconds", IDLE_RENEW_SECONDS, minimum=60)
+        if renew > IDLE_RENEW_MAX_SECONDS:
+            raise ConfigError(
+                f"{mb.key('idle_renew_seconds')}: must be at most {IDLE_RENEW_MAX_SECONDS} "
+                f"(RFC 2177: IDLE is issued again within 29 minutes), got {renew}"
+            )
         mailboxes.append(
             MailboxSettings(
                 name=name,
@@ -140,6 +150,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 authserv_id=mb.text("authserv_id", None),
                 after=after,
                 move_to=move_to,
+                idle=mb._get("idle", bool, "true or false", True),
+                idle_renew_seconds=renew,
             )
         )
 

@@ -5,6 +5,10 @@ worker holding its lock, and the worker holding `leader` sends the replies and t
 freed when its holder stops or dies, and another worker takes it at its next try. Each job catches
 its own failure and logs it in one line (a traceback once per distinct unexpected error, or always
 with -vv); a failing mailbox is tried again after a backoff that doubles up to a cap.
+
+For each mailbox it holds, the worker keeps an IDLE watcher (`ingest.fetch.idle`) where the server
+offers IDLE: new mail runs the mailbox's poll job at once (one job at a time: mail announced while
+it polls gives one more poll after it), and the scheduled poll stays the fallback.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import threading
 import types
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -24,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.notice import LOCAL_TZ, today
 from campaign.settings import MailboxSettings, MissingSecret
+from ingest.fetch.idle import IdleWatchers
 from intake.app import App
 from report.digest import catch_up, send_digest
 from store.errors import one_line
@@ -45,6 +51,9 @@ class Worker:
         self._seen: set[tuple[str, str]] = set()
         self._guard = threading.Lock()
         self._sending = threading.Lock()  # one sender at a time: at most one reply in flight
+        self._polling: set[str] = set()  # mailboxes whose poll job runs (until the scheduler has counted it done)
+        self._again: set[str] = set()  # mailboxes with new mail announced while their poll ran
+        self.watchers = IdleWatchers(service=app.settings.service, on_new=self.wake)
 
     def failed(self, what: str, exc: BaseException) -> None:
         """One line per failure; a traceback once per distinct unexpected error (every time with -v)."""
@@ -65,11 +74,19 @@ class Worker:
             held = set(app.locks.held())
             for box in app.settings.mailboxes:
                 lock = f"mailbox:{box.name}"
-                if lock not in held and not app.stop.is_set() and app.locks.try_lock(lock):
-                    log.info("worker %s polls %s", app.heart.id, box.name)
-                    if self.scheduler is not None:
-                        self.scheduler.modify_job(f"poll:{box.name}", next_run_time=dt.datetime.now())
-            app.heart.beat(" ".join(app.locks.held()))
+                if app.stop.is_set():
+                    break
+                if app.locks.try_lock(lock):  # a lock held is confirmed (SQLite: the lease still names us)
+                    if lock not in held:
+                        log.info("worker %s polls %s", app.heart.id, box.name)
+                        if self.scheduler is not None:
+                            self.scheduler.modify_job(f"poll:{box.name}", next_run_time=dt.datetime.now())
+                elif lock in held:
+                    log.warning("worker %s lost the lock of %s to %s", app.heart.id, box.name, app.holder(lock))
+            now_held = app.locks.held()
+            if self.scheduler is not None and not app.stop.is_set():
+                self.watchers.sync(b for b in app.settings.mailboxes if f"mailbox:{b.name}" in now_held)
+            app.heart.beat(" ".join(now_held))
             if self.leader and not was:
                 log.info("worker %s leads: it sends the replies and the digest", app.heart.id)
             elif was and not self.leader:
@@ -77,7 +94,43 @@ class Worker:
         except Exception as exc:
             self.failed("heartbeat failed", exc)
 
+    def wake(self, box: MailboxSettings) -> None:
+        """New mail in box (its IDLE watcher says so): run its poll job now, or once more after the running one."""
+        with self._guard:
+            if box.name in self._polling:
+                self._again.add(box.name)
+                return
+        scheduler = self.scheduler
+        if scheduler is None or self.app.stop.is_set():
+            return
+        try:
+            scheduler.modify_job(f"poll:{box.name}", next_run_time=dt.datetime.now())
+        except Exception as exc:
+            self.failed(f"starting the poll of {box.name} for its new mail failed", exc)
+
     def poll(self, box: MailboxSettings) -> None:
+        """The poll job: polls again while new mail is announced during the poll."""
+        with self._guard:
+            self._polling.add(box.name)
+        while True:
+            with self._guard:
+                self._again.discard(box.name)
+            self._poll(box)
+            with self._guard:
+                if box.name not in self._again or self.app.stop.is_set():
+                    return
+
+    def polled(self, event: JobExecutionEvent) -> None:
+        """A poll job is over as far as the scheduler knows: mail announced since then is polled at once."""
+        name = str(event.job_id).removeprefix("poll:")
+        with self._guard:
+            self._polling.discard(name)
+            again = name in self._again
+            self._again.discard(name)
+        if again:
+            self.wake(self.app.settings.mailbox(name))
+
+    def _poll(self, box: MailboxSettings) -> None:
         app = self.app
         if app.stop.is_set():
             return
@@ -156,6 +209,10 @@ def build_scheduler(worker: Worker) -> BackgroundScheduler:
             name=f"poll {box.name}",
             next_run_time=now + dt.timedelta(seconds=0.5),
         )
+    scheduler.add_listener(
+        lambda event: worker.polled(event) if str(event.job_id).startswith("poll:") else None,
+        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+    )
     scheduler.add_job(worker.replies, IntervalTrigger(seconds=service.reply_seconds), id="replies")
     t = app.settings.digest.time
     scheduler.add_job(worker.digest, CronTrigger(hour=t.hour, minute=t.minute, timezone=LOCAL_TZ), id="digest")
@@ -186,6 +243,7 @@ def run(app: App) -> None:
     scheduler.start()
     log.info("intake running: %d mailbox(es), worker %s", len(app.settings.mailboxes), app.heart.id)
     app.stop.wait()
+    worker.watchers.stop_all(timeout=5.0)
     scheduler.shutdown(wait=True)
     app.close()
     log.info("intake stopped")
