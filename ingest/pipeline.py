@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
@@ -190,12 +191,21 @@ class Pipeline:
         return MessageStatus.FAILED
 
     def _judge(self, session: Session, msg: Message, stage: _Stage, *, workdir: Path) -> MessageStatus:
+        if msg.attempts == 0 and msg.status is MessageStatus.RECEIVED:
+            # never judged: nothing to load or clear (a query each, for every new message)
+            set_committed_value(msg, "attachments", [])
+            set_committed_value(msg, "replies", [])
+        with session.no_autoflush:  # the row is written once, at the commit, not before each query
+            return self._judge_unflushed(session, msg, stage, workdir=workdir)
+
+    def _judge_unflushed(self, session: Session, msg: Message, stage: _Stage, *, workdir: Path) -> MessageStatus:
         box = self.settings.mailbox(msg.mailbox)
         msg.attempts += 1
         msg.failure_stage = None
         msg.failure_traceback = None
-        msg.attachments.clear()
-        session.flush()
+        if msg.attachments:
+            msg.attachments.clear()
+            session.flush()
 
         with stage(Stage.PARSE):
             if msg.raw_sha256 is None:

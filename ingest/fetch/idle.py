@@ -111,7 +111,10 @@ class IdleWatcher:
                 delay = backoff_delay(failures, base=self.backoff_seconds, cap=self.backoff_max_seconds)
                 if self._stop.is_set():
                     return
-                log.warning(
+                # A server that cannot be reached at all is the poll's to report (once per poll, with
+                # its backoff); a connection that broke while in IDLE is this watcher's own news.
+                log.log(
+                    logging.WARNING if self.connections > reached else logging.DEBUG,
                     "%s: IDLE on %s failed: %s (%d in a row); connecting again in %.0fs, polled on schedule meanwhile",
                     self.box.name,
                     self.where,

@@ -24,15 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-RUN_BYTES = 256 * 1024  # base64 text kept in the slim copy: shorter runs are not worth a file
-PIECE = 64 * 1024  # the longest piece of a line read at once (a body may be one endless line)
+from ingest.mail.prescan import header_block_size
+
+RUN_BYTES = 8 * 1024  # base64 text kept in the slim copy: shorter runs are not worth a file
+BLOCK = 1024 * 1024  # read at once
+LONGEST_LINE = 4 * 1024 * 1024  # a longer line (a body may be one endless line) is taken in pieces
 CHUNK = 1024 * 1024
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _BASE64_TEXT = _ALPHABET + b"="
 _NOT_ALPHABET = bytes(b for b in range(256) if b not in _ALPHABET)
 _SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `\s` matches in the text the stdlib keeps
 _ENDINGS = (b"\r\n", b"\n")
-_HEADER_LINE = re.compile(rb"(?:From |[\041-\071\073-\176]*:|[\t ])")  # the stdlib feedparser's headerRE
+_RUN = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]+\r?\n)+")  # whole lines of the base64 alphabet, one after another
 
 
 @dataclass(kw_only=True)
@@ -79,56 +82,129 @@ def _ending(piece: bytes) -> bytes:
     return b""
 
 
-def slim_file(path: Path, *, workdir: Path, run_bytes: int = RUN_BYTES) -> Slim:
-    """The slim copy of the message in path; long base64 runs go to files in workdir."""
-    slim = Slim(data=b"", nonce=secrets.token_hex(16))
-    out: list[bytes] = []
-    run: list[bytes] = []  # the current run while it is short
-    run_size = 0
-    spill: BinaryIO | None = None
-    last = b""  # the run's last piece: its line ending is the marker's
+class _Slimmer:
+    """The scan: text is copied, base64 runs are held until they are long enough to be moved out."""
 
-    def close_run() -> None:
-        nonlocal run, run_size, spill, last
-        if spill is not None:
-            ending = _ending(last)
-            if ending:
-                spill.seek(-len(ending), 2)
-                spill.truncate()
-            spill.close()
-            spill = None
-            out.append(f"~~spill~{slim.nonce}~{len(slim.files) - 1}~~".encode() + ending)
+    def __init__(self, *, workdir: Path, run_bytes: int) -> None:
+        self.slim = Slim(data=b"", nonce=secrets.token_hex(16))
+        self.workdir = workdir
+        self.run_bytes = run_bytes
+        self.out: list[bytes] = []
+        self.held: list[bytes] = []  # the current run while it is short
+        self.held_size = 0
+        self.spill: BinaryIO | None = None
+        self.ending = b""  # of the run's last line: it becomes the marker's
+        self.in_header = True  # the top header block is never moved out
+        self.line_kind: str | None = None  # "text" or "run" while a line read in pieces goes on
+
+    @property
+    def open(self) -> bool:
+        return bool(self.held) or self.spill is not None
+
+    def text(self, data: bytes) -> None:
+        if data:
+            if self.open:
+                self.close()
+            self.out.append(data)
+
+    def run(self, data: bytes) -> None:
+        """Base64 lines (or a piece of one endless line), continuing the current run."""
+        self.ending = _ending(data)
+        if self.spill is not None:
+            self.spill.write(data)
+            return
+        self.held.append(data)
+        self.held_size += len(data)
+        if self.held_size > self.run_bytes:
+            target = self.workdir / f"spill-{len(self.slim.files):04d}"
+            self.slim.files.append(target)
+            self.spill = target.open("wb")
+            self.spill.writelines(self.held)
+            self.held, self.held_size = [], 0
+
+    def close(self) -> None:
+        if self.spill is not None:
+            if self.ending:
+                self.spill.seek(-len(self.ending), 2)
+                self.spill.truncate()
+            self.spill.close()
+            self.spill = None
+            self.out.append(f"~~spill~{self.slim.nonce}~{len(self.slim.files) - 1}~~".encode() + self.ending)
         else:
-            out.extend(run)
-        run, run_size, last = [], 0, b""
+            self.out.extend(self.held)
+        self.held, self.held_size, self.ending = [], 0, b""
 
-    in_header, line_start = True, True  # the top header block is never spilled
+    def lines(self, region: bytes) -> None:
+        """Whole lines (the last one may lack its line break only at the end of the file)."""
+        if self.line_kind is not None:  # the rest of a line begun in an earlier block
+            rest = region.find(b"\n") + 1 or len(region)
+            self.piece(region[:rest])
+            region = region[rest:]
+            if not region:
+                return
+        if self.in_header:
+            end = header_block_size(region)
+            self.out.append(region[:end])
+            if end == len(region):
+                return
+            self.in_header = False
+            region = region[end:]
+        cut = region.rfind(b"\n") + 1
+        whole, tail = region[:cut], region[cut:]
+        pos = 0
+        for m in _RUN.finditer(whole):
+            self.text(whole[pos : m.start()])
+            self.run(m.group())
+            pos = m.end()
+        self.text(whole[pos:])
+        if tail:
+            self.piece(tail)
+
+    def piece(self, data: bytes) -> None:
+        """Part of a line (an endless one, or the file's last): a line begun as text stays text."""
+        if self.in_header:
+            self.out.append(data)
+            kind = "text"
+        elif self.line_kind != "text" and _is_base64(data):
+            self.run(data)
+            kind = "run"
+        else:
+            self.text(data)
+            kind = "text"
+        self.line_kind = None if data.endswith(b"\n") else kind
+
+    def done(self) -> Slim:
+        if self.open:
+            self.close()
+        self.slim.data = b"".join(self.out)
+        return self.slim
+
+
+def slim_file(path: Path, *, workdir: Path, run_bytes: int = RUN_BYTES) -> Slim:
+    """The slim copy of the message in path; long base64 runs go to files in workdir.
+
+    The file is read in blocks and each block's runs are found by one regular expression (a
+    line-by-line scan in Python costs more than the stdlib parser it spares)."""
+    scan = _Slimmer(workdir=workdir, run_bytes=run_bytes)
+    carry = b""
     with path.open("rb") as fh:
-        for piece in iter(lambda: fh.readline(PIECE), b""):
-            starts, line_start = line_start, piece.endswith(b"\n")
-            if in_header and starts and (piece.strip(b"\r\n") == b"" or not _HEADER_LINE.match(piece)):
-                in_header = False
-            if in_header or not _is_base64(piece):
-                if run or spill is not None:
-                    close_run()
-                out.append(piece)
-                continue
-            last = piece
-            if spill is not None:
-                spill.write(piece)
-                continue
-            run.append(piece)
-            run_size += len(piece)
-            if run_size > run_bytes:
-                target = workdir / f"spill-{len(slim.files):04d}"
-                slim.files.append(target)
-                spill = target.open("wb")
-                spill.writelines(run)
-                run = []
-        if run or spill is not None:
-            close_run()
-    slim.data = b"".join(out)
-    return slim
+        while True:
+            block = fh.read(BLOCK)
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                scan.lines(data[:cut])
+                carry = data[cut:]
+            else:
+                carry = data
+            if len(carry) > LONGEST_LINE:  # a line without end: taken in pieces
+                scan.piece(carry)
+                carry = b""
+    if carry:
+        scan.lines(carry)
+    return scan.done()
 
 
 class Base64Sink:
