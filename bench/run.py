@@ -187,9 +187,12 @@ def throughput(name: str, raws: list[bytes], dovecot: Dovecot, work: Path, confi
         f"{name}: seeded {seeded.messages} messages ({seeded.bytes / 1e6:.1f} MB, "
         f"{seeded.bytes / seeded.messages / 1024:.0f} KiB each) with {seeded.method} in {seeded.seconds:.1f} s"
     )
+    os.sync()  # what earlier steps left dirty is not flushed inside a timed run (each one fsyncs)
     low = measure.floor(dovecot, name, work / f"floor-{name}")
     say(f"{name}: floor {low.seconds:.2f} s ({low.rate:.0f} msg/s)")
-    polled = measure.intake_poll(config(name, name), size=seeded.bytes)
+    cfg = config(name, name)
+    os.sync()
+    polled = measure.intake_poll(cfg, size=seeded.bytes)
     say(f"{name}: intake {polled.poll.seconds:.2f} s ({polled.poll.rate:.0f} msg/s), {polled.statuses}")
     if polled.poll.messages != seeded.messages or low.messages != seeded.messages:
         say(f"{name}: WARNING: seeded {seeded.messages}, floor {low.messages}, intake {polled.poll.messages}")
