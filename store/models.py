@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -43,6 +44,9 @@ NAMING = {
 }
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -50,9 +54,7 @@ def utcnow() -> dt.datetime:
 def _clean(value: Any) -> Any:
     """Text every database accepts: no NUL (PostgreSQL refuses it), no lone surrogates."""
     if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
-        return value
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
     if isinstance(value, list):
         return [_clean(v) for v in value]
     if isinstance(value, dict):

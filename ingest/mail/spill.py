@@ -21,6 +21,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,7 +47,7 @@ class Slim:
     nonce: str
     files: list[Path] = field(default_factory=list)
 
-    @property
+    @cached_property
     def _marker(self) -> re.Pattern[str]:
         return re.compile(r"~~spill~" + self.nonce + r"~([0-9]+)~~")
 
