@@ -113,8 +113,12 @@ def statement_of(mail: ParsedMail, *, subject: str | None) -> Statement | None:
 
 
 def record(session: Session, *, message_id: int, statement: Statement | None) -> None:
-    """Keep what a report states (in the judging transaction); an admin's note stays."""
-    row = session.get(ActivityCount, message_id)
+    """Keep what a report states (in the judging transaction); an admin's note stays.
+
+    The row is looked up without flushing the session first: only this message's own row is read,
+    and the transaction writes everything pending together."""
+    with session.no_autoflush:
+        row = session.get(ActivityCount, message_id)
     if row is None:
         row = ActivityCount(message_id=message_id)
         session.add(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from campaign.notice import NAME_NOISE
 from campaign.notice import name_key as key
@@ -15,24 +16,40 @@ from campaign.settings import Unit
 class Roster:
     units: tuple[Unit, ...]
 
-    def _labels(self) -> list[tuple[str, Unit]]:
-        return [(key(label), unit) for unit in self.units for label in (unit.name, *unit.aliases)]
+    @cached_property
+    def _labels(self) -> tuple[tuple[str, Unit], ...]:
+        """Every name and alias by its key, in roster order (computed once: the roster never changes)."""
+        return tuple((key(label), unit) for unit in self.units for label in (unit.name, *unit.aliases))
+
+    @cached_property
+    def _longest_first(self) -> tuple[tuple[str, Unit], ...]:
+        return tuple(lu for lu in sorted(self._labels, key=lambda lu: -len(lu[0])) if lu[0])
+
+    @cached_property
+    def _exact(self) -> dict[str, Unit]:
+        exact: dict[str, Unit] = {}
+        for label, unit in self._labels:
+            exact.setdefault(label, unit)  # the first in roster order wins, as a scan would find it
+        return exact
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        positions: dict[str, int] = {}
+        for i, unit in enumerate(self.units):
+            positions.setdefault(unit.name, i)
+        return positions
 
     def match(self, text: str) -> Unit | None:
         """The unit whose name or alias is exactly text (compared by key), else None."""
-        k = key(text)
-        for label, unit in self._labels():
-            if label == k:
-                return unit
-        return None
+        return self._exact.get(key(text))
 
     def prefix(self, text: str) -> tuple[Unit, str] | None:
         """The unit whose name or alias starts text (longest wins) and the rest of text."""
         best: tuple[int, Unit] | None = None
         norm = unicodedata.normalize("NFKC", text)
-        squeezed = NAME_NOISE.sub("", norm)
-        for label, unit in self._labels():
-            if label and squeezed.lower().startswith(label) and (best is None or len(label) > best[0]):
+        squeezed = NAME_NOISE.sub("", norm).lower()
+        for label, unit in self._labels:
+            if label and squeezed.startswith(label) and (best is None or len(label) > best[0]):
                 best = (len(label), unit)
         if best is None:
             return None
@@ -48,7 +65,7 @@ class Roster:
     def find_inside(self, text: str) -> Unit | None:
         """A unit named anywhere in text (longest label wins), for suggestions."""
         k = key(text)
-        hits = [(len(label), unit) for label, unit in self._labels() if label and label in k]
+        hits = [(len(label), unit) for label, unit in self._labels if label and label in k]
         return max(hits, key=lambda h: h[0])[1] if hits else None
 
     def find_all(self, text: str) -> list[Unit]:
@@ -56,9 +73,7 @@ class Roster:
         overlap, so `青海省建设工会` is one unit (not also `省建设工会`), and an alias counts as its unit."""
         k = key(text)
         spans: list[tuple[int, int, Unit]] = []
-        for label, unit in sorted(self._labels(), key=lambda lu: -len(lu[0])):
-            if not label:
-                continue
+        for label, unit in self._longest_first:
             start = k.find(label)
             while start >= 0:
                 end = start + len(label)
@@ -75,7 +90,7 @@ class Roster:
         """Every roster name with its likeness to text (0 to 1), best first, Annex 1 order on ties."""
         k = key(text)
         scores: dict[str, float] = {}
-        for label, unit in self._labels():
+        for label, unit in self._labels:
             ratio = difflib.SequenceMatcher(None, k, label).ratio()
             if label and k and (label in k or k in label):
                 ratio = max(ratio, 0.8)
@@ -87,7 +102,4 @@ class Roster:
         return [name for name, _ in self.scored(text)[:limit]]
 
     def order(self, name: str) -> int:
-        for i, unit in enumerate(self.units):
-            if unit.name == name:
-                return i
-        return len(self.units)
+        return self._positions.get(name, len(self.units))

@@ -46,6 +46,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # each template is compiled once and kept; only an admin's folder is looked at again for
+            # edits (the package's own templates cannot change while the service runs)
+            auto_reload=override_dir is not None,
         )
         self.env.filters["filesize"] = filesize
 

@@ -17,6 +17,7 @@ from ingest.inspect.detect import (
     is_program,
     mismatch_problem,
     program_problem,
+    read_head,
     sniff,
 )
 from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
@@ -88,12 +89,12 @@ class _Inspection:
                 name_mismatch=expected is not None,
                 is_description=False,
             )
-        mime, description = sniff(path)
-        found = classify(path, mime, description)
-        facts = self._measure(path, found, description, size=size, depth=depth)
+        head = read_head(path)
+        found = classify(path, sniff(path, head=head))
+        facts = self._measure(path, found, size=size, depth=depth)
         mismatch = expected is not None and expected is not facts.kind and not _sound_only_video(expected, facts)
         problems = facts.problems
-        program = is_program(path, facts.label)
+        program = is_program(path, facts.label, head=head)
         if mismatch and expected is not None:
             problems = (mismatch_problem(filename, expected, facts.label, program=program), *problems)
         elif program:  # named, whatever it is called
@@ -111,7 +112,7 @@ class _Inspection:
             members=facts.members,
         )
 
-    def _measure(self, path: Path, found: FileType, description: str, *, size: int, depth: int) -> FileFacts:
+    def _measure(self, path: Path, found: FileType, *, size: int, depth: int) -> FileFacts:
         base = FileFacts(
             mime=found.mime,
             kind=found.kind,

@@ -37,6 +37,10 @@ class FileType:
 
 
 _K = AttachmentKind
+HEAD_BYTES = 64 * 1024  # what sniff and is_program read of a file first
+OCTET_STREAM = "application/octet-stream"
+_MIME = magic.Magic(mime=True)  # one libmagic handle each, loaded once (each call takes its lock)
+_DESCRIPTION = magic.Magic()
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -154,6 +158,23 @@ WEAK_IMAGE_MIMES = frozenset({"image/x-tga", "image/x-icon", "image/vnd.microsof
 UNKNOWN_LABEL = "未知格式的文件"
 # OLE2 compound files that libmagic does not name more precisely: the description says who made it.
 _OLE = {"application/cdfv2", "application/vnd.ms-office", "application/x-ole-storage"}
+# Types libmagic knows by a signature in the first bytes, whatever follows: from the first
+# HEAD_BYTES it names them as it does from the whole file (pictures, sound and video are added in
+# _known_by_start; the zip's Office refinement reads the zip's directory itself).
+_START_SIGNED = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/x-rar",
+        "application/vnd.rar",
+        "application/x-7z-compressed",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/zstd",
+    }
+)
 
 _EXTENSIONS: dict[AttachmentKind, frozenset[str]] = {
     _K.PHOTO: frozenset(
@@ -216,22 +237,51 @@ KIND_NOUNS = {
 }
 
 
-def sniff(path: Path) -> tuple[str, str]:
-    """The MIME type and libmagic's human description of a file's content."""
+def read_head(path: Path) -> bytes:
+    """The first HEAD_BYTES of a file: enough for the signatures that sniff and is_program look at."""
+    with path.open("rb") as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def sniff(path: Path, *, head: bytes | None = None) -> str:
+    """The MIME type of a file's content (libmagic).
+
+    libmagic looks at the first bytes only when `head` holds them and it finds a type that is known
+    by a signature at the very start (pictures, sound and video, PDF, the archives); for any other
+    answer (text, whose kind depends on every byte, Office and OLE files, programs, unknown bytes)
+    the whole file is read again, as libmagic reads it.
+    """
     try:
-        mime = str(magic.from_file(str(path), mime=True))
-        description = str(magic.from_file(str(path)))
+        if head is not None:
+            mime = str(_MIME.from_buffer(head)).lower()
+            if _known_by_start(mime):
+                return mime
+        return str(_MIME.from_file(str(path))).lower()
     except magic.MagicException:  # libmagic could not read it at all: treat as unknown bytes
-        return "application/octet-stream", ""
-    return mime.lower(), description
+        return OCTET_STREAM
 
 
-def is_program(path: Path, label: str) -> bool:
+def describe(path: Path) -> str | None:
+    """libmagic's human description of a file's content, or None when libmagic cannot read it."""
+    try:
+        return str(_DESCRIPTION.from_file(str(path)))
+    except magic.MagicException:
+        return None
+
+
+def _known_by_start(mime: str) -> bool:
+    family = mime.partition("/")[0]
+    if family in ("image", "video", "audio"):
+        return mime not in WEAK_IMAGE_MIMES and mime != "image/svg+xml"
+    return mime in _START_SIGNED
+
+
+def is_program(path: Path, label: str, *, head: bytes | None = None) -> bool:
     """A program or script, by its first bytes (or libmagic's type), whatever the file is called."""
     if label in (_EXECUTABLE, "脚本文件", "Windows 安装程序"):
         return True
-    with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
+    if head is None:
+        head = read_head(path)
     if head[:2] == b"MZ" and len(head) >= 0x40:  # Windows: the PE header where the DOS stub points
         offset = int.from_bytes(head[0x3C:0x40], "little")
         if head[offset : offset + 4] == b"PE\0\0":
@@ -243,11 +293,15 @@ def program_problem(filename: str) -> str:
     return f"文件“{filename}”是可执行程序或脚本，出于安全原因不予接收"
 
 
-def classify(path: Path, mime: str, description: str) -> FileType:
-    """The table row for a file, refining what libmagic leaves generic (zip-based and OLE documents)."""
+def classify(path: Path, mime: str) -> FileType:
+    """The table row for a file, refining what libmagic leaves generic (zip-based and OLE documents:
+    only these need libmagic's description)."""
     if mime == "application/zip":
         mime = _office_zip_mime(path) or mime
     if mime in _OLE:
+        description = describe(path)
+        if description is None:  # libmagic could not describe it: unknown bytes
+            return FileType(mime=OCTET_STREAM, kind=_K.OTHER, label=UNKNOWN_LABEL)
         return _ole_type(mime, description)
     known = _BY_MIME.get(mime)
     if known is not None:

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from campaign.notice import OWN_HEADER
@@ -66,47 +66,64 @@ def embeds_own_reply(raw: bytes | Path) -> bool:
     return False
 
 
+# The store's questions, built once (the statements and their cache keys are reused; only the values
+# change): subjects from one sender in the loop window, and the replies counted against both caps.
+_EARLIER_SUBJECTS = select(Message.subject).where(
+    func.lower(Message.sender) == bindparam("sender", type_=String()),
+    Message.id != bindparam("message_id"),
+    Message.received_at >= bindparam("since"),
+    Message.received_at <= bindparam("until"),
+)
+_COUNTED = Reply.status != ReplyStatus.SUPPRESSED
+_REPLY_COUNTS = select(
+    select(func.count(Reply.id))
+    .where(
+        func.lower(Reply.recipient) == bindparam("recipient", type_=String()),
+        _COUNTED,
+        Reply.created_at > bindparam("day"),
+    )
+    .scalar_subquery(),
+    select(func.count(Reply.id)).where(_COUNTED, Reply.created_at > bindparam("hour")).scalar_subquery(),
+)
+
+
 def reply_hold(
     session: Session, *, msg: Message, raw: bytes | Path, settings: SafetySettings, now: dt.datetime | None = None
 ) -> str | None:
-    """Why no automatic reply may go out for msg now (a reason for the hosts), or None."""
+    """Why no automatic reply may go out for msg now (a reason for the hosts), or None.
+
+    Only other messages and stored replies are counted, so what this session has not written yet
+    (the message's own changes) is not flushed for it."""
     if msg.sender is None:
         return None
     now = now or utcnow()
     if embeds_own_reply(raw):
         return f"邮件中夹带了本服务发出的邮件（{OWN_HEADER}），疑似自动回复循环，不再自动回复"
     key = subject_key(msg.subject)
-    since = msg.received_at - dt.timedelta(minutes=settings.loop_minutes)
-    earlier = session.scalars(
-        select(Message.subject).where(
-            func.lower(Message.sender) == msg.sender.lower(),
-            Message.id != msg.id,
-            Message.received_at >= since,
-            Message.received_at <= msg.received_at,
-        )
-    ).all()
-    same = 1 + sum(1 for s in earlier if subject_key(s) == key)
-    if same >= settings.loop_subjects:
-        return (
-            f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
-            f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复"
-        )
-    counted = Reply.status != ReplyStatus.SUPPRESSED
-    to_sender = (
-        session.scalar(
-            select(func.count(Reply.id)).where(
-                func.lower(Reply.recipient) == msg.sender.lower(),
-                counted,
-                Reply.created_at > now - dt.timedelta(hours=24),
+    sender = msg.sender.lower()
+    with session.no_autoflush:
+        earlier = session.scalars(
+            _EARLIER_SUBJECTS,
+            {
+                "sender": sender,
+                "message_id": msg.id,
+                "since": msg.received_at - dt.timedelta(minutes=settings.loop_minutes),
+                "until": msg.received_at,
+            },
+        ).all()
+        same = 1 + sum(1 for s in earlier if subject_key(s) == key)
+        if same >= settings.loop_subjects:
+            return (
+                f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
+                f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复"
             )
-        )
-        or 0
-    )
+        counts = session.execute(
+            _REPLY_COUNTS,
+            {"recipient": sender, "day": now - dt.timedelta(hours=24), "hour": now - dt.timedelta(hours=1)},
+        ).one()
+    to_sender, in_hour = counts[0] or 0, counts[1] or 0
     if to_sender >= settings.per_sender_daily:
         return f"该发件人 24 小时内已收到 {to_sender} 封自动回复（上限 {settings.per_sender_daily} 封），不再自动回复"
-    in_hour = (
-        session.scalar(select(func.count(Reply.id)).where(counted, Reply.created_at > now - dt.timedelta(hours=1))) or 0
-    )
     if in_hour >= settings.global_hourly:
         return f"最近一小时已发出 {in_hour} 封自动回复（全局上限 {settings.global_hourly} 封），暂停自动回复"
     return None
