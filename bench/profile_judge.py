@@ -23,14 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, cast
 
 from PIL import Image, ImageDraw, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import write_config
-
+from bench.env import write_config
 from devservers import samples
 from intake.app import App
 from intake.config import load
@@ -112,7 +111,9 @@ def main() -> int:
     engine.dispose()
     servers = SimpleNamespace(host="127.0.0.1", port=1)
     os.environ["INTAKE_TEST_IMAP_PASSWORD"] = "unused"
-    config = write_config(work / "config.toml", db_url=url, dovecot=servers, smtp=servers, user="bench")
+    config = write_config(
+        work / "config.toml", db_url=url, dovecot=cast(Any, servers), smtp=cast(Any, servers), user="bench"
+    )
     app = App.build(load(config))
     raws = messages(args.case, args.messages)
     size = sum(len(r) for r in raws)
