@@ -84,12 +84,14 @@ def write_config(
     kind: str = "offline-activity",
     poll_seconds: int = 60,
     max_message_bytes: int | None = None,
+    judge_processes: int | None = None,
 ) -> Path:
     """The test configuration's shape (tests/conftest.py) with one mailbox on the bench's Dovecot.
 
     The reply caps of [safety] are lifted so that every message of a run gets its reply row (the
     default global cap of 200 an hour would hold back half of 400 reports)."""
     size = f"max_message_bytes = {max_message_bytes}\n" if max_message_bytes else ""
+    service = f"\n[service]\njudge_processes = {judge_processes}\n" if judge_processes is not None else ""
     path.write_text(
         f"""
 [store]
@@ -121,7 +123,7 @@ time = "07:30"
 [safety]
 per_sender_daily = 100000
 global_hourly = 100000
-
+{service}
 [[units]]
 name = "西宁市总工会"
 aliases = ["西宁总工会"]

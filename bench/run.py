@@ -50,6 +50,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite", help="sqlite (default), or a PostgreSQL URL: throwaway databases")
     parser.add_argument("--reports", type=int, default=400, help="230 KB reports (default 400; 0 skips)")
     parser.add_argument("--small", type=int, default=1000, help="10 KB reports (default 1000; 0 skips)")
+    parser.add_argument(
+        "--judge-processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="[service] judge_processes for the throughput runs (default: the service's own choice)",
+    )
     parser.add_argument("--skip-idle", action="store_true", help="no IDLE latency measurement")
     parser.add_argument("--idle-reports", type=int, default=10, help="reports delivered one at a time (default 10)")
     parser.add_argument("--idle-timeout", type=float, default=20.0, help="seconds to wait for each ack (default 20)")
@@ -136,6 +143,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rng = random.Random(20200626)
 
         def config(name: str, user: str, **extra: Any) -> Path:
+            if args.judge_processes is not None:
+                extra.setdefault("judge_processes", args.judge_processes)
             return write_config(
                 work / f"{name}.toml", db_url=dbs.fresh(name), dovecot=dovecot, smtp=sink, user=user, **extra
             )

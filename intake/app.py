@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaign.settings import MailboxSettings, Settings
 from ingest.backlog import judge
 from ingest.fetch.poller import Poller, PollFailed, PollReport
+from ingest.judging import JudgePool
 from ingest.mail import arrival
 from ingest.mail.prescan import header_block_size
 from ingest.pipeline import Pipeline
@@ -32,6 +35,32 @@ log = logging.getLogger(__name__)
 IMPORT_UIDVALIDITY = 0
 
 
+def judge_processes(settings: Settings) -> int:
+    """How many processes judge a large poll: as configured, else one per CPU (at most 4) on PostgreSQL."""
+    if settings.service.judge_processes:
+        return settings.service.judge_processes
+    if settings.store.url.startswith("sqlite"):
+        return 1  # one writer at a time: more processes would only wait for each other
+    return min(os.cpu_count() or 1, 4)
+
+
+def worker_pipeline(settings: Settings) -> Pipeline:
+    """A judging process's own pipeline: its own connections, blob store and templates."""
+    sessions = make_sessions(make_engine(settings.store.url))
+    renderer = Renderer(override_dir=settings.replies.templates_dir)
+    blobs = BlobStore(root=settings.store.blob_dir)
+    return Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
+
+
+def worker_logging(level: int) -> None:
+    """A judging process logs as the command that started it does (one line each, to stderr)."""
+    from intake.cli.base import OneLineFormatter  # the shell's formatter; imported here, not at start-up
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(tracebacks=level <= logging.INFO))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 class SchemaOutdated(RuntimeError):
     """The database is not at the schema this program needs; the text says which way and what to do."""
 
@@ -47,6 +76,7 @@ class App:
     heart: Heart
     stop: threading.Event = field(default_factory=threading.Event)
     _locks: Locks | None = None
+    _pool: JudgePool | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
@@ -81,7 +111,10 @@ class App:
         return self._locks
 
     def close(self) -> None:
-        """Release the locks, retire the heartbeat row, close the database connections."""
+        """Stop the judging processes, release the locks, retire the heartbeat row, close the database connections."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         try:
             if self._locks is not None:
                 self._locks.close()
@@ -92,7 +125,18 @@ class App:
             self.engine.dispose()
 
     def poller(self) -> Poller:
-        return Poller(sessions=self.sessions, pipeline=self.pipeline, stop=self.stop)
+        return Poller(sessions=self.sessions, pipeline=self.pipeline, stop=self.stop, pool=self.judge_pool())
+
+    def judge_pool(self) -> JudgePool | None:
+        """The judging processes for large polls (started at first use), or None: on SQLite, one CPU, or
+        `[service] judge_processes = 1`."""
+        if self._pool is None:
+            processes = judge_processes(self.settings)
+            if processes > 1:
+                self._pool = JudgePool(
+                    processes=processes, settings=self.settings, factory=worker_pipeline, log_setup=worker_logging
+                )
+        return self._pool
 
     def holder(self, lock: str) -> str:
         """Who holds a lock, as far as the heartbeats tell (for messages)."""

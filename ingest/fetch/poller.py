@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaign.settings import MailboxSettings
 from ingest.backlog import backlog, judge
 from ingest.fetch.imap import ImapSession, LinkBroken
+from ingest.judging import InFlight, JudgePool
 from ingest.pipeline import Pipeline
 from store.blobs import Stored
 from store.enums import MessageStatus
@@ -31,6 +32,7 @@ from store.models import MailboxState, Message, utcnow
 
 log = logging.getLogger(__name__)
 BATCH_BYTES = 32 * 1024 * 1024
+PARALLEL_FROM = 16  # new messages in one poll from which judging processes are used (when there are any)
 STREAM_BYTES = 8 * 1024 * 1024  # a larger message is fetched in pieces into the blob store, never held whole
 RECONNECTS = 12  # new connections after cuts within one poll, before the poll is given up
 DECIDED = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.IGNORED)
@@ -90,10 +92,16 @@ class Poller:
     """Polls mailboxes; the stop event is checked between messages (SIGTERM finishes the one in hand)."""
 
     def __init__(
-        self, *, sessions: sessionmaker[Session], pipeline: Pipeline, stop: threading.Event | None = None
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        pipeline: Pipeline,
+        stop: threading.Event | None = None,
+        pool: JudgePool | None = None,
     ) -> None:
         self.sessions = sessions
         self.pipeline = pipeline
+        self.pool = pool  # judging processes, for a poll that brings PARALLEL_FROM messages or more
         self.stop = stop or threading.Event()
         self.service = pipeline.settings.service
 
@@ -196,6 +204,7 @@ class Poller:
                 raise LinkBroken(one_line(exc)) from exc
             raise  # the server cannot be reached at all: the poll fails, a later one tries again
         imap = session
+        inflight: InFlight | None = None
         try:
             state = self._state(box.name)
             last_uid = state.last_uid
@@ -216,6 +225,8 @@ class Poller:
                 return
             sizes = imap.sizes(uids)
             log.info("%s: %d new message(s)", box.name, len(uids))
+            if self.pool is not None and len(uids) >= PARALLEL_FROM:
+                inflight = InFlight(pool=self.pool, count=tally.count)
             while uids and not self.stop.is_set():
                 batch = _batch(uids, sizes, count=tally.batch, max_bytes=BATCH_BYTES)
                 big = {u for u in batch if sizes.get(u, 0) > box.max_message_bytes}
@@ -228,12 +239,27 @@ class Poller:
                     if self.stop.is_set():
                         break
                     raw = self._piecewise(imap, uid) if uid in piecewise else raws.pop(uid, None)
-                    self._take(box, imap, uid, raw, size=sizes.get(uid), oversize=uid in big, tally=tally)
+                    msg_id = self._take(box, imap, uid, raw, size=sizes.get(uid), oversize=uid in big, tally=tally)
+                    if msg_id is not None:
+                        self._judge(msg_id, inflight, tally)
                 uids = uids[len(batch) :]
                 tally.batch = min(box.fetch_batch, tally.batch * 2)  # the link held: grow back
                 self._file(box, imap)
+            if inflight is not None:
+                inflight.drain()
+                self._file(box, imap)
         finally:
+            if inflight is not None:
+                inflight.drain()  # what the processes have in hand is finished, whatever happened here
             session.__exit__(None, None, None)
+
+    def _judge(self, msg_id: int, inflight: InFlight | None, tally: _Tally) -> None:
+        """Judge a message just stored: here, or in a judging process while fetching goes on."""
+        if inflight is None:
+            tally.count(judge(self.pipeline, msg_id, max_attempts=self.service.max_attempts, started=True))
+            return
+        kill_point("judging")  # the crash tests' stage is the poller's, wherever the judging happens
+        inflight.add(msg_id)
 
     def _keep(self, fetched: dict[int, bytes]) -> dict[int, bytes | Stored]:
         """A batch's raw messages into the blob store, made durable by one flush for all."""
@@ -262,12 +288,13 @@ class Poller:
         size: int | None,
         oversize: bool,
         tally: _Tally,
-    ) -> None:
-        """Store one fetched message with the mailbox's cursor and its first start in one commit, then judge it."""
+    ) -> int | None:
+        """Store one fetched message with the mailbox's cursor and its first start in one commit; its id
+        when it is new (to be judged now)."""
         if raw is None:
             log.warning("%s uid %d: vanished before it could be fetched", box.name, uid)
             self._save(box.name, last_uid=uid)
-            return
+            return None
         tally.fetched += 1
         msg_id = self.pipeline.store_raw(
             mailbox=box.name,
@@ -282,9 +309,9 @@ class Poller:
         )
         if msg_id is None:  # stored before (or by another worker at this moment)
             self._save(box.name, last_uid=uid)
-            return
+            return None
         kill_point("stored")
-        tally.count(judge(self.pipeline, msg_id, max_attempts=self.service.max_attempts, started=True))
+        return msg_id
 
     def _file(self, box: MailboxSettings, imap: ImapSession) -> None:
         """The mailbox action for every message of this UIDVALIDITY whose outcome is committed."""
