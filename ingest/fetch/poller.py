@@ -1,9 +1,12 @@
 """One poll of one mailbox: the backlog judged, new UIDs fetched and stored one by one, then filed.
 
 On a bad link a failed FETCH is retried on a new connection with half the batch, down to one
-message, so that a cut loses at most the message in flight; each message is stored (raw bytes,
-then a `received` row, then the mailbox's last UID) as soon as its bytes are complete, and the next
-try starts after the last stored UID. The mailbox action (`after`: \\Seen or a move) is done only
+message, so that a cut loses at most the message in flight. Each batch's raw messages are made
+durable by one flush of the blob store; each message is then stored (a `received` row, the
+mailbox's last UID and its first start in one commit) and judged: here, or in a judging process
+(`ingest.judging`) when the poll brings PARALLEL_FROM messages or more and there are processes.
+A message over STREAM_BYTES is fetched alone, in pieces, straight into the blob store. The next
+try starts after the last stored UID; the mailbox action (`after`: \\Seen or a move) is done only
 once the outcome is committed.
 """
 
