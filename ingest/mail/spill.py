@@ -275,3 +275,22 @@ def _strictly_padded(letters: int, pads: int) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decoded:
+    """A part's body decoded to a file of the work folder."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def decode_to_file(pieces: Iterator[bytes], path: Path) -> tuple[Decoded, bool]:
+    """Base64 text given in pieces, decoded into path; and whether the text was broken."""
+    with path.open("wb") as out:
+        sink = Base64Sink(out)
+        for piece in pieces:
+            sink.feed(piece)
+        broken = sink.finish()
+    return Decoded(path=path, sha256=sink.digest.hexdigest(), size=sink.size), broken
