@@ -178,7 +178,7 @@ class ServiceSettings:
     backoff_max_seconds: int = 1800  # the longest wait between tries of a failing mailbox
     heartbeat_seconds: int = 10  # each worker writes its heartbeat this often; silent for 2.5x this, it is dead
     reply_seconds: int = 60  # how often pending replies are sent
-    # processes judging a large poll beside the fetching; 0: one per CPU (at most 4) on PostgreSQL, none on SQLite
+    # processes judging a large poll beside the fetching; 0: one per CPU (at most 4); 1: the poller alone
     judge_processes: int = 0
 
     @property

@@ -93,39 +93,50 @@ class JudgePool:
 
 
 class InFlight:
-    """The messages handed to the pool during one poll, at most `limit` at a time, oldest collected first."""
+    """The messages handed to the pool during one poll, at most `limit` at a time, oldest collected first.
+
+    Two messages of one sender are never judged at the same time: a resend, a supplement or a second
+    report of the same photos is judged after the first, as the poller alone would judge it."""
 
     def __init__(self, *, pool: JudgePool, count: Callable[[MessageStatus], None]) -> None:
         self.pool = pool
         self.count = count
         self.limit = 2 * pool.processes
-        self._waiting: deque[tuple[int, Future[MessageStatus]]] = deque()
+        self._waiting: deque[tuple[int, str | None, Future[MessageStatus]]] = deque()
         self.lost = 0  # messages whose process died: left `received`, judged again by the next poll
 
-    def add(self, message_id: int) -> None:
-        while len(self._waiting) >= self.limit:
+    def add(self, message_id: int, *, sender: str | None) -> None:
+        while len(self._waiting) >= self.limit or (sender and any(s == sender for _, s, _ in self._waiting)):
             self._collect()
-        self._waiting.append((message_id, self.pool.submit(message_id)))
+        try:
+            future = self.pool.submit(message_id)
+        except BrokenProcessPool:  # a process died since the last collection: the pool is started anew
+            self._lose_all("found at the next message", lost=0)
+            future = self.pool.submit(message_id)
+        self._waiting.append((message_id, sender, future))
 
     def drain(self) -> None:
         while self._waiting:
             self._collect()
 
+    def _lose_all(self, why: str, *, lost: int) -> None:
+        """The pool is broken: what it had in hand stays `received` for the next poll; a new pool follows."""
+        lost += len(self._waiting)
+        log.warning(
+            "a judging process stopped (%s); %d message(s) in hand stay received and are judged by the next poll",
+            why,
+            lost,
+        )
+        self.lost += lost
+        self._waiting.clear()
+        self.pool.broke()
+
     def _collect(self) -> None:
-        message_id, future = self._waiting.popleft()
+        message_id, _, future = self._waiting.popleft()
         try:
             self.count(future.result())
         except BrokenProcessPool as exc:
-            self.lost += 1 + len(self._waiting)
-            log.warning(
-                "a judging process stopped (%s) while judging message %d; it and %d other(s) stay received "
-                "and are judged by the next poll",
-                exc or "killed",
-                message_id,
-                len(self._waiting),
-            )
-            self._waiting.clear()
-            self.pool.broke()
+            self._lose_all(f"{exc or 'killed'}, judging message {message_id}", lost=1)
         except Exception as exc:  # the process could not judge at all (e.g. no database): our fault, kept
             self.lost += 1
             log.error("message %d could not be judged in a worker process: %s", message_id, one_line(exc))

@@ -149,7 +149,7 @@ class Pipeline:
 
     # -- judging -------------------------------------------------------------------------------
 
-    def process(self, message_id: int) -> MessageStatus:
+    def process(self, message_id: int, *, again: bool = True) -> MessageStatus:
         """Judge one stored message; an exception marks it FAILED with its stage and traceback."""
         stage = _Stage()
         try:
@@ -173,6 +173,11 @@ class Pipeline:
                     log.info("message %d was judged by another process meanwhile: %s", message_id, done.status.value)
                     return done.status
             return self._failed(message_id, stage)
+        except seen.ClaimedMeanwhile:
+            if not again:
+                return self._failed(message_id, stage)
+            log.info("message %d: a copy was judged meanwhile; judging it again", message_id)
+            return self.process(message_id, again=False)  # now found held: a duplicate
         except Exception:
             return self._failed(message_id, stage)
 
@@ -196,9 +201,15 @@ class Pipeline:
             set_committed_value(msg, "attachments", [])
             set_committed_value(msg, "replies", [])
         with session.no_autoflush:  # the row is written once, at the commit, not before each query
-            return self._judge_unflushed(session, msg, stage, workdir=workdir)
+            status, key = self._judge_unflushed(session, msg, stage, workdir=workdir)
+        if key is not None:
+            seen.claim(session, msg, key)  # the first write: the database is locked only while committing
+        return status
 
-    def _judge_unflushed(self, session: Session, msg: Message, stage: _Stage, *, workdir: Path) -> MessageStatus:
+    def _judge_unflushed(
+        self, session: Session, msg: Message, stage: _Stage, *, workdir: Path
+    ) -> tuple[MessageStatus, str | None]:
+        """The verdict, and the identity to hold (None for a duplicate)."""
         box = self.settings.mailbox(msg.mailbox)
         msg.attempts += 1
         msg.failure_stage = None
@@ -218,14 +229,15 @@ class Pipeline:
                 mail = parse_headers_only(self.blobs.read_head(msg.raw_sha256, HEADERS_ONLY_BYTES))
                 parse_error = exc
             self._describe(msg, mail)
-            original = seen.claim(session, msg, address=box.address, mail=mail, raw=raw)
+            key = seen.identity_of(msg, address=box.address, mail=mail, raw=raw)
+            original = seen.holder(session, msg, key)
             if original is not None:  # a second delivery: recorded, never judged or answered again
-                return seen.record_duplicate(msg, original)
+                return seen.record_duplicate(msg, original), None
 
         with stage(Stage.CLASSIFY):
             ignored = screen(mail)
             if ignored is not None:
-                return self._record(msg, ignored)
+                return self._record(msg, ignored), key
             subject = check_subject(mail.subject, kind=box.kind, roster=self.roster)
             msg.unit = subject.unit
             msg.title = subject.title
@@ -277,7 +289,7 @@ class Pipeline:
                     session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject)
                 )
             self._write_reply(msg, box.kind, decision, files, links)
-            return decision.status
+            return decision.status, key
 
     # -- helpers -------------------------------------------------------------------------------
 

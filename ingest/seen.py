@@ -1,8 +1,9 @@
 """What the store has already seen: a submission's identity, held once, files and works accepted before.
 
-The identity is a primary key (`submissions`): of two workers judging two copies at once, the second
-waits for the first's transaction and then finds its row (INSERT … ON CONFLICT DO NOTHING), so a
-second delivery can only ever become a duplicate of the first.
+The identity is a primary key (`submissions`), looked up before judging and written last, just before
+the verdict commits: of two processes judging two copies at once, the second waits there for the
+first's commit and then finds its row (INSERT … ON CONFLICT DO NOTHING), is rolled back and judged
+again, and so a second delivery can only ever become a duplicate of the first.
 """
 
 from __future__ import annotations
@@ -22,12 +23,27 @@ from store.enums import MessageStatus
 from store.models import Attachment, Message, Submission, utcnow
 
 
-def claim(session: Session, msg: Message, *, address: str, mail: ParsedMail, raw: bytes | Path) -> int | None:
-    """Hold this message's identity (raw: the message or its file); the id of the message that already
-    holds it, else None."""
+class ClaimedMeanwhile(RuntimeError):
+    """Another message took this identity while this one was being judged: judge it again (a duplicate)."""
+
+
+def identity_of(msg: Message, *, address: str, mail: ParsedMail, raw: bytes | Path) -> str:
+    """The identity msg is held under (raw: the message or its file)."""
+    return identity(address=address, message_id=mail.message_id, sender=mail.sender, raw=raw)
+
+
+def holder(session: Session, msg: Message, key: str) -> int | None:
+    """The id of the message that already holds this identity, when it is not msg itself."""
     if msg.duplicate_of is not None:
         return msg.duplicate_of
-    key = identity(address=address, message_id=mail.message_id, sender=mail.sender, raw=raw)
+    owner = session.scalar(select(Submission.message_id).where(Submission.identity == key))
+    return owner if owner is not None and owner != msg.id else None
+
+
+def claim(session: Session, msg: Message, key: str) -> None:
+    """Hold the identity for msg, as the last write of its verdict's transaction (so that the write lock
+    is held only while committing); raises ClaimedMeanwhile when another message took it first (a
+    second worker waits here for the first one's commit, then finds its row)."""
     values = {"identity": key, "message_id": msg.id, "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -37,8 +53,8 @@ def claim(session: Session, msg: Message, *, address: str, mail: ParsedMail, raw
     elif session.get(Submission, key) is None:
         session.add(Submission(**values))
         session.flush()
-    owner = session.scalar(select(Submission.message_id).where(Submission.identity == key))
-    return owner if owner is not None and owner != msg.id else None
+    if holder(session, msg, key) is not None:
+        raise ClaimedMeanwhile(f"message {msg.id}: its identity was taken meanwhile")
 
 
 def record_duplicate(msg: Message, original: int) -> MessageStatus:

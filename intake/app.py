@@ -36,11 +36,9 @@ IMPORT_UIDVALIDITY = 0
 
 
 def judge_processes(settings: Settings) -> int:
-    """How many processes judge a large poll: as configured, else one per CPU (at most 4) on PostgreSQL."""
+    """How many processes judge a large poll: as configured, else one per CPU (at most 4)."""
     if settings.service.judge_processes:
         return settings.service.judge_processes
-    if settings.store.url.startswith("sqlite"):
-        return 1  # one writer at a time: more processes would only wait for each other
     return min(os.cpu_count() or 1, 4)
 
 
@@ -128,7 +126,7 @@ class App:
         return Poller(sessions=self.sessions, pipeline=self.pipeline, stop=self.stop, pool=self.judge_pool())
 
     def judge_pool(self) -> JudgePool | None:
-        """The judging processes for large polls (started at first use), or None: on SQLite, one CPU, or
+        """The judging processes for large polls (started at first use), or None: one CPU, or
         `[service] judge_processes = 1`."""
         if self._pool is None:
             processes = judge_processes(self.settings)

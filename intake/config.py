@@ -210,7 +210,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         replies=replies,
         rules=_rules(root.table("rules", required=False)),
         safety=_safety(root.table("safety", required=False)),
-        service=_service(root.table("service", required=False), sqlite=url.startswith("sqlite")),
+        service=_service(root.table("service", required=False)),
         status=_status(root.table("status", required=False)),
     )
 
@@ -286,7 +286,7 @@ def _safety(table: Table) -> SafetySettings:
     )
 
 
-def _service(table: Table, *, sqlite: bool) -> ServiceSettings:
+def _service(table: Table) -> ServiceSettings:
     """[service]: attempts, timeouts, backoff and heartbeats of unattended operation; every key optional."""
     d = ServiceSettings()
     table.unknown({f.name for f in dataclasses.fields(ServiceSettings)})
@@ -301,19 +301,14 @@ def _service(table: Table, *, sqlite: bool) -> ServiceSettings:
         backoff_max_seconds=cap,
         heartbeat_seconds=table.integer("heartbeat_seconds", d.heartbeat_seconds, minimum=1),
         reply_seconds=table.integer("reply_seconds", d.reply_seconds, minimum=1),
-        judge_processes=_judge_processes(table, sqlite=sqlite),
+        judge_processes=_judge_processes(table),
     )
 
 
-def _judge_processes(table: Table, *, sqlite: bool) -> int:
+def _judge_processes(table: Table) -> int:
     value: int = table.integer("judge_processes", 0, minimum=0)
     if value > 16:
         raise ConfigError(f"{table.key('judge_processes')}: must be at most 16, got {value}")
-    if value > 1 and sqlite:
-        raise ConfigError(
-            f"{table.key('judge_processes')}: {value} needs PostgreSQL; SQLite takes one writer at a time "
-            "(leave it out, or 0 or 1, on SQLite)"
-        )
     return value
 
 

@@ -26,6 +26,7 @@ from campaign.settings import MailboxSettings
 from ingest.backlog import backlog, judge
 from ingest.fetch.imap import ImapSession, LinkBroken
 from ingest.judging import InFlight, JudgePool
+from ingest.mail.parse import HEADERS_ONLY_BYTES, parse_headers_only
 from ingest.pipeline import Pipeline
 from store.blobs import Stored
 from store.enums import MessageStatus
@@ -243,8 +244,8 @@ class Poller:
                         break
                     raw = self._piecewise(imap, uid) if uid in piecewise else raws.pop(uid, None)
                     msg_id = self._take(box, imap, uid, raw, size=sizes.get(uid), oversize=uid in big, tally=tally)
-                    if msg_id is not None:
-                        self._judge(msg_id, inflight, tally)
+                    if msg_id is not None and raw is not None:
+                        self._judge(msg_id, raw, inflight, tally)
                 uids = uids[len(batch) :]
                 tally.batch = min(box.fetch_batch, tally.batch * 2)  # the link held: grow back
                 self._file(box, imap)
@@ -256,13 +257,18 @@ class Poller:
                 inflight.drain()  # what the processes have in hand is finished, whatever happened here
             session.__exit__(None, None, None)
 
-    def _judge(self, msg_id: int, inflight: InFlight | None, tally: _Tally) -> None:
+    def _judge(self, msg_id: int, raw: bytes | Stored, inflight: InFlight | None, tally: _Tally) -> None:
         """Judge a message just stored: here, or in a judging process while fetching goes on."""
         if inflight is None:
             tally.count(judge(self.pipeline, msg_id, max_attempts=self.service.max_attempts, started=True))
             return
+        head = (
+            raw[:HEADERS_ONLY_BYTES]
+            if isinstance(raw, bytes)
+            else self.pipeline.blobs.read_head(raw.sha256, HEADERS_ONLY_BYTES)
+        )
         kill_point("judging")  # the crash tests' stage is the poller's, wherever the judging happens
-        inflight.add(msg_id)
+        inflight.add(msg_id, sender=parse_headers_only(head).sender)
 
     def _keep(self, fetched: dict[int, bytes]) -> dict[int, bytes | Stored]:
         """A batch's raw messages into the blob store, made durable by one flush for all."""
