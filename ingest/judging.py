@@ -59,6 +59,7 @@ class JudgePool:
     """A pool of judging processes, started at first use and kept until closed."""
 
     def __init__(self, *, processes: int, settings: Settings, factory: Factory, log_setup: LogSetup) -> None:
+        self._guard = threading.Lock()  # the polls of several mailboxes share one pool
         self.processes = processes
         self.settings = settings
         self.factory = factory
@@ -66,6 +67,10 @@ class JudgePool:
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
+        with self._guard:
+            return self._started()
+
+    def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # spawn: a fork would copy the service's threads and database connections
             self._executor = ProcessPoolExecutor(
@@ -82,14 +87,16 @@ class JudgePool:
 
     def broke(self) -> None:
         """A worker died: the pool is dropped, and a new one is started at the next use."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        with self._guard:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=False)
-            self._executor = None
+        with self._guard:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=False)
+                self._executor = None
 
 
 class InFlight:

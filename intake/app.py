@@ -75,6 +75,7 @@ class App:
     stop: threading.Event = field(default_factory=threading.Event)
     _locks: Locks | None = None
     _pool: JudgePool | None = None
+    _pool_guard: threading.Lock = field(default_factory=threading.Lock)  # two mailboxes' polls start at once
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
@@ -128,13 +129,14 @@ class App:
     def judge_pool(self) -> JudgePool | None:
         """The judging processes for large polls (started at first use), or None: one CPU, or
         `[service] judge_processes = 1`."""
-        if self._pool is None:
-            processes = judge_processes(self.settings)
-            if processes > 1:
-                self._pool = JudgePool(
-                    processes=processes, settings=self.settings, factory=worker_pipeline, log_setup=worker_logging
-                )
-        return self._pool
+        with self._pool_guard:
+            if self._pool is None:
+                processes = judge_processes(self.settings)
+                if processes > 1:
+                    self._pool = JudgePool(
+                        processes=processes, settings=self.settings, factory=worker_pipeline, log_setup=worker_logging
+                    )
+            return self._pool
 
     def holder(self, lock: str) -> str:
         """Who holds a lock, as far as the heartbeats tell (for messages)."""
