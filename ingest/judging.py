@@ -33,10 +33,11 @@ LogSetup = Callable[[int], None]
 _pipeline: Pipeline | None = None  # the worker process's own
 
 
-def _start(factory: Factory, settings: Settings, log_setup: LogSetup, level: int) -> None:
+def _start(factory: Factory, settings: Settings, log_setup: LogSetup, level: int, parent: int) -> None:
     global _pipeline
     log_setup(level)
-    threading.Thread(target=_follow_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    # parent: the service's pid, given by the service itself (it may be gone before this process runs)
+    threading.Thread(target=_follow_parent, args=(parent,), name="parent-watch", daemon=True).start()
     _pipeline = factory(settings)
 
 
@@ -77,7 +78,13 @@ class JudgePool:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start,
-                initargs=(self.factory, self.settings, self.log_setup, logging.getLogger().getEffectiveLevel()),
+                initargs=(
+                    self.factory,
+                    self.settings,
+                    self.log_setup,
+                    logging.getLogger().getEffectiveLevel(),
+                    os.getpid(),
+                ),
             )
             log.info("judging in %d processes beside the fetching", self.processes)
         return self._executor

@@ -184,6 +184,7 @@ def test_a_killed_service_leaves_no_judging_process_behind(
         reports: list[PollReport] = []
         wait_until(lambda: not reports.extend(again.poll()) and reports[-1].skipped is None, timeout=30, what="a poll")
         assert reports[-1].error is None
+        assert _processes_marked(mark) == []  # also none that was still starting when the service died
         assert _outcome(again) == ({"accepted": 20}, 20, 1)
     finally:
         again.close()
