@@ -42,12 +42,19 @@ def judge_processes(settings: Settings) -> int:
     return min(os.cpu_count() or 1, 4)
 
 
+def build_pipeline(settings: Settings, *, sessions: sessionmaker[Session], blobs: BlobStore) -> Pipeline:
+    return Pipeline(
+        settings=settings,
+        sessions=sessions,
+        blobs=blobs,
+        renderer=Renderer(override_dir=settings.replies.templates_dir),
+    )
+
+
 def worker_pipeline(settings: Settings) -> Pipeline:
     """A judging process's own pipeline: its own connections, blob store and templates."""
     sessions = make_sessions(make_engine(settings.store.url))
-    renderer = Renderer(override_dir=settings.replies.templates_dir)
-    blobs = BlobStore(root=settings.store.blob_dir)
-    return Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
+    return build_pipeline(settings, sessions=sessions, blobs=BlobStore(root=settings.store.blob_dir))
 
 
 def worker_logging(level: int) -> None:
@@ -89,15 +96,14 @@ class App:
             engine.dispose()
             raise
         sessions = make_sessions(engine)
-        renderer = Renderer(override_dir=settings.replies.templates_dir)
-        pipeline = Pipeline(settings=settings, sessions=sessions, blobs=blobs, renderer=renderer)
+        pipeline = build_pipeline(settings, sessions=sessions, blobs=blobs)
         heart = Heart(sessions=sessions, stale_seconds=settings.service.stale_seconds)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             blobs=blobs,
-            renderer=renderer,
+            renderer=pipeline.renderer,
             pipeline=pipeline,
             heart=heart,
         )
