@@ -29,7 +29,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from ingest.mail.decode import attachment_filename, decode_header, decode_text
-from ingest.mail.prescan import ParseLimitExceeded, ParseLimits, prescan
+from ingest.mail.prescan import ParseLimitExceeded, ParseLimits, header_block_size, prescan
 from ingest.mail.spill import RUN_BYTES, Decoded, Slim, decode_to_file, slim_file
 
 __all__ = [
@@ -278,8 +278,12 @@ def _mail(
 
 def parse_headers_only(raw: bytes, *, max_header_bytes: int = HEADERS_ONLY_BYTES) -> ParsedMail:
     """Only the header of a message (the rest unread, at most max_header_bytes read): for messages
-    over a limit, so that the verdict still knows who sent what. Never raises for malformed input."""
-    head = email.parser.BytesHeaderParser(policy=compat32).parsebytes(raw[:max_header_bytes])
+    over a limit, so that the verdict still knows who sent what. Never raises for malformed input.
+
+    The bytes are cut where the header ends before the stdlib sees them: its header parser reads
+    (and keeps) everything after the header too."""
+    data = raw[:max_header_bytes]
+    head = email.parser.BytesHeaderParser(policy=compat32).parsebytes(data[: header_block_size(data)])
     items = [(n, v if isinstance(v, str) else str(v)) for n, v in head.raw_items()]
     return _mail(_decoded_headers(items), items, head.get_content_type())
 
