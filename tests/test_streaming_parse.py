@@ -82,6 +82,8 @@ BODIES = {
     "8-bit bytes": base64.encodebytes(os.urandom(300)) + b"\xe4\xbd\xa0\n",
     "one endless line": base64.b64encode(os.urandom(200_000)) + b"\n",
     "empty": b"",
+    "text that looks like a marker": b"~~spill~0123456789abcdef0123456789abcdef~0~~\n"
+    + base64.encodebytes(os.urandom(900)),
 }
 
 

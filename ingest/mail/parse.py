@@ -306,7 +306,7 @@ def parse_file(
     """Parse one message from its file; large base64 attachments are decoded into files in workdir
     (`Part.path`), so that memory stays small whatever the message's size."""
     timer_start = clock()
-    slim = slim_file(path, workdir=workdir, run_bytes=run_bytes)
+    slim = slim_file(path, run_bytes=run_bytes)
     spent = clock() - timer_start
     return _parse(slim.data, limits=limits, clock=lambda: clock() + spent, slim=slim, workdir=workdir)
 

@@ -1,15 +1,17 @@
 """Read a stored message from its file without holding its large bodies in memory.
 
-The raw file is read in pieces. Every run of base64-alphabet lines longer than `run_bytes` (the
-body of an attached video, photo or archive) is written to a side file in the work folder, and a
-marker line, carrying a random nonce the sender cannot guess, stands in for it in the slim copy
-that the stdlib parser reads. The parser then sees the message's whole structure at a fraction of
-its size; a base64 body is decoded from its pieces by `Base64Sink` straight into a file, hashed on
-the way, and any other body that met a marker (quoted-printable text looks like base64 too) is put
-back together exactly as it was received.
+The raw file is read in blocks. Every run of base64-alphabet lines longer than `run_bytes` (the
+body of an attached video, photo or archive) is left out of the slim copy that the stdlib parser
+reads: a marker line, carrying a random nonce the sender cannot guess, stands in for it, and the
+run is remembered as a range of the file (nothing is copied). The parser then sees the message's
+whole structure at a fraction of its size; a base64 body is decoded from its pieces, read from the
+file again, by `Base64Sink` straight into a file, hashed on the way, and any other body that met a
+marker (quoted-printable text looks like base64 too) is put back together exactly as received.
 
 A base64 line can never be mistaken for structure: boundary lines begin with `--`, header lines
 carry a colon or begin with white space, and neither `-`, `:` nor white space is in the alphabet.
+The top header block is never left out; a line longer than LONGEST_LINE is taken in pieces, and a
+line begun as text stays text.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,33 +37,40 @@ _BASE64_TEXT = _ALPHABET + b"="
 _NOT_ALPHABET = bytes(b for b in range(256) if b not in _ALPHABET)
 _SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `\s` matches in the text the stdlib keeps
 _ENDINGS = (b"\r\n", b"\n")
+_MARKER = re.compile(r"~~spill~([0-9a-f]{32})~([0-9]+)~~")
 _RUN = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]+\r?\n)+")  # whole lines of the base64 alphabet, one after another
 
 
 @dataclass(kw_only=True)
 class Slim:
-    """The slim copy of a message, and the side files its markers stand for."""
+    """The slim copy of a message, and the ranges of its file that its markers stand for."""
 
     data: bytes
     nonce: str
-    files: list[Path] = field(default_factory=list)
-
-    @cached_property
-    def _marker(self) -> re.Pattern[str]:
-        return re.compile(r"~~spill~" + self.nonce + r"~([0-9]+)~~")
+    source: Path
+    ranges: list[tuple[int, int]] = field(default_factory=list)  # (offset, length) in source
 
     def has_marker(self, body: str) -> bool:
-        return bool(self.files) and f"~~spill~{self.nonce}~" in body
+        return bool(self.ranges) and f"~~spill~{self.nonce}~" in body
 
     def pieces(self, body: str) -> Iterator[bytes]:
-        """The body as received, in pieces: its own text, and each side file read in chunks."""
+        """The body as received, in pieces: its own text, and each range of the file read in chunks."""
         pos = 0
-        for m in self._marker.finditer(body):
-            if m.start() > pos:
-                yield body[pos : m.start()].encode("ascii", "surrogateescape")
-            with self.files[int(m.group(1))].open("rb") as fh:
-                yield from iter(lambda: fh.read(CHUNK), b"")
-            pos = m.end()
+        with self.source.open("rb") as fh:
+            for m in _MARKER.finditer(body):
+                if m.group(1) != self.nonce:
+                    continue  # text that merely looks like a marker: the sender's own
+                if m.start() > pos:
+                    yield body[pos : m.start()].encode("ascii", "surrogateescape")
+                offset, left = self.ranges[int(m.group(2))]
+                fh.seek(offset)
+                while left > 0:
+                    chunk = fh.read(min(CHUNK, left))
+                    if not chunk:
+                        raise ValueError(f"{self.source} ended before a part's body")
+                    left -= len(chunk)
+                    yield chunk
+                pos = m.end()
         if pos < len(body):
             yield body[pos:].encode("ascii", "surrogateescape")
 
@@ -86,51 +94,52 @@ def _ending(piece: bytes) -> bytes:
 class _Slimmer:
     """The scan: text is copied, base64 runs are held until they are long enough to be moved out."""
 
-    def __init__(self, *, workdir: Path, run_bytes: int) -> None:
-        self.slim = Slim(data=b"", nonce=secrets.token_hex(16))
-        self.workdir = workdir
+    def __init__(self, *, source: Path, run_bytes: int) -> None:
+        self.slim = Slim(data=b"", nonce=secrets.token_hex(16), source=source)
         self.run_bytes = run_bytes
         self.out: list[bytes] = []
+        self.offset = 0  # in the file, of the next byte to be taken
         self.held: list[bytes] = []  # the current run while it is short
         self.held_size = 0
-        self.spill: BinaryIO | None = None
+        self.run_start = 0  # where the current run began
+        self.start: int | None = None  # the same, once the run is long enough to be left out
         self.ending = b""  # of the run's last line: it becomes the marker's
         self.in_header = True  # the top header block is never moved out
         self.line_kind: str | None = None  # "text" or "run" while a line read in pieces goes on
 
     @property
     def open(self) -> bool:
-        return bool(self.held) or self.spill is not None
+        return bool(self.held) or self.start is not None
+
+    def copy(self, data: bytes) -> None:
+        self.out.append(data)
+        self.offset += len(data)
 
     def text(self, data: bytes) -> None:
         if data:
             if self.open:
                 self.close()
-            self.out.append(data)
+            self.copy(data)
 
     def run(self, data: bytes) -> None:
         """Base64 lines (or a piece of one endless line), continuing the current run."""
+        if not self.open:
+            self.run_start = self.offset
+        self.offset += len(data)
         self.ending = _ending(data)
-        if self.spill is not None:
-            self.spill.write(data)
+        if self.start is not None:
             return
         self.held.append(data)
         self.held_size += len(data)
-        if self.held_size > self.run_bytes:
-            target = self.workdir / f"spill-{len(self.slim.files):04d}"
-            self.slim.files.append(target)
-            self.spill = target.open("wb")
-            self.spill.writelines(self.held)
+        if self.held_size > self.run_bytes:  # long enough: only its place in the file is kept
+            self.start = self.run_start
             self.held, self.held_size = [], 0
 
     def close(self) -> None:
-        if self.spill is not None:
-            if self.ending:
-                self.spill.seek(-len(self.ending), 2)
-                self.spill.truncate()
-            self.spill.close()
-            self.spill = None
-            self.out.append(f"~~spill~{self.slim.nonce}~{len(self.slim.files) - 1}~~".encode() + self.ending)
+        if self.start is not None:
+            self.slim.ranges.append((self.start, self.offset - len(self.ending) - self.start))
+            self.out.append(f"~~spill~{self.slim.nonce}~{len(self.slim.ranges) - 1}~~".encode() + self.ending)
+            self.start = None
         else:
             self.out.extend(self.held)
         self.held, self.held_size, self.ending = [], 0, b""
@@ -145,7 +154,7 @@ class _Slimmer:
                 return
         if self.in_header:
             end = header_block_size(region)
-            self.out.append(region[:end])
+            self.copy(region[:end])
             if end == len(region):
                 return
             self.in_header = False
@@ -164,7 +173,7 @@ class _Slimmer:
     def piece(self, data: bytes) -> None:
         """Part of a line (an endless one, or the file's last): a line begun as text stays text."""
         if self.in_header:
-            self.out.append(data)
+            self.copy(data)
             kind = "text"
         elif self.line_kind != "text" and _is_base64(data):
             self.run(data)
@@ -181,12 +190,12 @@ class _Slimmer:
         return self.slim
 
 
-def slim_file(path: Path, *, workdir: Path, run_bytes: int = RUN_BYTES) -> Slim:
-    """The slim copy of the message in path; long base64 runs go to files in workdir.
+def slim_file(path: Path, *, run_bytes: int = RUN_BYTES) -> Slim:
+    """The slim copy of the message in path; long base64 runs are kept as ranges of the file.
 
     The file is read in blocks and each block's runs are found by one regular expression (a
     line-by-line scan in Python costs more than the stdlib parser it spares)."""
-    scan = _Slimmer(workdir=workdir, run_bytes=run_bytes)
+    scan = _Slimmer(source=path, run_bytes=run_bytes)
     carry = b""
     with path.open("rb") as fh:
         while True:
