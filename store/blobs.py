@@ -60,6 +60,7 @@ class BlobStore:
         self.tmp = root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, Path] = {}
+        self._folders: set[Path] = set()  # known to exist: not made again for every blob
         self._lock = threading.Lock()
         self._recover()
 
@@ -130,8 +131,14 @@ class BlobStore:
             _flush(self.tmp, list(self._pending.values()))
             for sha256, waiting in self._pending.items():
                 final = self.path(sha256)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(waiting, final)
+                if final.parent not in self._folders:
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(final.parent)
+                try:
+                    os.replace(waiting, final)
+                except FileNotFoundError:  # its folder was removed meanwhile: made again
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(waiting, final)
             self._pending.clear()
 
     def _recover(self) -> None:
