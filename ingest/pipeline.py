@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -113,10 +113,12 @@ class Pipeline:
         arrived = arrival or from_internaldate(internaldate, now=dt.datetime.now(dt.UTC))
         try:
             with self.sessions.begin() as session:
-                if cursor is not None:
-                    state = session.get(MailboxState, cursor)
-                    if state is not None:
-                        state.last_uid = max(state.last_uid, uid)
+                if cursor is not None:  # one statement, not a read and a write
+                    session.execute(
+                        update(MailboxState)
+                        .where(MailboxState.mailbox == cursor, MailboxState.last_uid < uid)
+                        .values(last_uid=uid)
+                    )
                 known = session.scalar(
                     select(Message.id).where(
                         Message.mailbox == mailbox, Message.uidvalidity == uidvalidity, Message.uid == uid

@@ -46,10 +46,11 @@ def claim(session: Session, msg: Message, key: str) -> None:
     second worker waits here for the first one's commit, then finds its row)."""
     values = {"identity": key, "message_id": msg.id, "created_at": utcnow()}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(Submission).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(Submission).values(**values).on_conflict_do_nothing())
+    if dialect in ("postgresql", "sqlite"):
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Submission)
+        result = session.execute(insert.values(**values).on_conflict_do_nothing())
+        if getattr(result, "rowcount", 0) == 1:
+            return  # ours: no need to read it back
     elif session.get(Submission, key) is None:
         session.add(Submission(**values))
         session.flush()
