@@ -173,9 +173,6 @@ class BlobStore:
 
     # -- work folders ------------------------------------------------------------------------------
 
-    def tempdir(self) -> tempfile.TemporaryDirectory[str]:
-        return tempfile.TemporaryDirectory(dir=self.tmp, prefix="work-")
-
     @contextlib.contextmanager
     def workdir(self) -> Iterator[Path]:
         """This thread's work folder under tmp/ (made once, emptied after each use): creating and
