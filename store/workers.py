@@ -45,13 +45,17 @@ class Heart:
         self.id = worker_id or new_worker_id()
         self.stale = dt.timedelta(seconds=stale_seconds)
         self._last: dt.datetime | None = None
+        self._holds = ""  # the locks the last full beat named
         self._guard = threading.Lock()
 
     def cutoff(self, now: dt.datetime | None = None) -> dt.datetime:
         """Heartbeats older than this belong to dead workers."""
         return (now or utcnow()) - self.stale
 
-    def beat(self, holds: str = "") -> None:
+    def beat(self, holds: str | None = None) -> None:
+        """Write the heartbeat, with the locks held (None: those of the last beat)."""
+        holds = self._holds if holds is None else holds
+        self._holds = holds
         now = utcnow()
         with self._guard, self.sessions.begin() as session:
             row = session.get(Worker, self.id)
@@ -65,7 +69,8 @@ class Heart:
             self._last = now
 
     def maybe_beat(self) -> None:
-        """Beat unless the last beat is recent (a third of the stale time)."""
+        """Beat unless the last beat is recent (a third of the stale time); the locks held stay as the
+        last full beat wrote them."""
         if self._last is None or utcnow() - self._last > self.stale / 3:
             self.beat()
 

@@ -23,6 +23,7 @@ from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.cli import cli
 from intake.config import load
+from store.db import make_engine, make_sessions
 from store.models import Worker
 from store.workers import Heart, LeaseLocks
 from tests.processes import FAST, UNITS, Db, intake, stop, wait_until
@@ -177,3 +178,21 @@ def test_two_workers_on_postgresql_and_the_holder_killed_while_judging(
         if second is not None:
             stop(second)
         db.close()
+
+
+def test_a_beat_in_between_keeps_the_locks_the_worker_holds(db_url: str) -> None:
+    # Given a worker whose heartbeat names its locks
+    engine = make_engine(db_url)
+    sessions = make_sessions(engine)
+    heart = Heart(sessions=sessions, stale_seconds=0.03)
+    try:
+        heart.beat("leader mailbox:reports")
+        time.sleep(0.02)
+        # When it beats in between, while sending replies (a third of the stale time has passed)
+        heart.maybe_beat()
+        # Then the row still names the locks it holds (others read them to tell who polls what)
+        with sessions() as session:
+            (row,) = session.scalars(select(Worker))
+            assert row.holds == "leader mailbox:reports" and row.beat_at > row.started_at
+    finally:
+        engine.dispose()
