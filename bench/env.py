@@ -13,14 +13,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from devservers.dovecot import Dovecot
+from devservers.roster import ROSTER_TOML
 from devservers.smtpsink import SmtpSink
 from store.db import make_engine
 from store.migrate import upgrade
 
 PASSWORD_ENV: Final = "INTAKE_BENCH_IMAP_PASSWORD"
 MAILBOX_ADDRESS: Final = "wxb0626@126.com"
-# The roster of the test configuration (tests/conftest.py, write_config).
-UNITS: Final = ("西宁市总工会", "海南州总工会", "黄南州总工会", "青海省建设工会", "海东市总工会")
 _STARTED: Final = time.monotonic()
 
 
@@ -124,26 +123,7 @@ time = "07:30"
 per_sender_daily = 100000
 global_hourly = 100000
 {service}
-[[units]]
-name = "西宁市总工会"
-aliases = ["西宁总工会"]
-activity_quota = 10
-
-[[units]]
-name = "海南州总工会"
-activity_quota = 5
-
-[[units]]
-name = "黄南州总工会"
-activity_quota = 5
-
-[[units]]
-name = "青海省建设工会"
-activity_quota = 5
-
-[[units]]
-name = "海东市总工会"
-""",
+{ROSTER_TOML}""",
         encoding="utf-8",
     )
     return path

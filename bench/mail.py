@@ -22,9 +22,10 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from PIL import Image
 
-from bench.env import MAILBOX_ADDRESS, UNITS
+from bench.env import MAILBOX_ADDRESS
 from devservers import samples
 from devservers.dovecot import Dovecot
+from devservers.roster import UNITS
 
 CHINA: Final = timezone(timedelta(hours=8))
 MULTIAPPEND_BATCH: Final = 100

@@ -31,12 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.env import write_config
 from devservers import samples
+from devservers.roster import UNITS as ROSTER_UNITS
 from intake.app import App
 from intake.config import load
 from store.db import make_engine
 from store.migrate import upgrade
 
-UNITS = ["西宁市总工会", "海南州总工会", "黄南州总工会", "青海省建设工会"]
+UNITS = ROSTER_UNITS[:4]  # the units with a quota
 
 
 def photo(seed: int, *, width: int = 1600, height: int = 1200) -> bytes:

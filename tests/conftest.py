@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from campaign.settings import Settings
 from devservers.dovecot import Dovecot
+from devservers.roster import ROSTER_TOML
 from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.config import load
@@ -150,26 +151,7 @@ poll_seconds = 60
 recipients = ["hosts@example.org"]
 time = "07:30"
 
-[[units]]
-name = "西宁市总工会"
-aliases = ["西宁总工会"]
-activity_quota = 10
-
-[[units]]
-name = "海南州总工会"
-activity_quota = 5
-
-[[units]]
-name = "黄南州总工会"
-activity_quota = 5
-
-[[units]]
-name = "青海省建设工会"
-activity_quota = 5
-
-[[units]]
-name = "海东市总工会"
-{extra}
+{ROSTER_TOML}{extra}
 """,
         encoding="utf-8",
     )
