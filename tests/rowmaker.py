@@ -95,12 +95,8 @@ def advance_sequences(conn: Connection, meta: MetaData) -> None:
                 )
                 name = seq.scalar()
                 if name:
-                    conn.execute(
-                        sa.text(
-                            f'SELECT setval(:s, (SELECT COALESCE(MAX("{column.name}"), 0) + 1 FROM "{table.name}"), false)'
-                        ),
-                        {"s": name},
-                    )
+                    top = f'SELECT COALESCE(MAX("{column.name}"), 0) + 1 FROM "{table.name}"'
+                    conn.execute(sa.text(f"SELECT setval(:s, ({top}), false)"), {"s": name})
 
 
 def read(conn: Connection, meta: MetaData) -> Rows:
