@@ -97,7 +97,8 @@ def _hold(session: Session, key: str, message_id: int) -> int | None:
         session.add(Submission(**values))
         session.flush()
         return None
-    return session.scalar(select(Submission.message_id).where(Submission.identity == key))
+    holder = session.scalar(select(Submission.message_id).where(Submission.identity == key))
+    return None if holder == message_id else holder  # (an ORM insert may not report its row count)
 
 
 def backfill_identities(
