@@ -152,3 +152,29 @@ def test_upgrading_an_old_store_keeps_every_row_and_old_mail_stays_known(tmp_pat
             shutil.copyfile(backup, store)
         assert _revision(url) == "0002"
         assert rowmaker.kept(before, _rows(url)) == [] and set(_rows(url)) == set(before)
+
+
+def test_a_new_database_is_created_without_backup_or_flag_and_can_be_backed_up(tmp_path: Path) -> None:
+    with empty_database(tmp_path, "new") as url:
+        config = write_offline_config(tmp_path / "config.toml", db_url=url)
+        code, out = _run(config, "db", "upgrade")
+        assert code == 0, out
+        assert out.splitlines() == [f"database schema created at {head()} (applied {', '.join(pending(None))})"]
+        assert not list(tmp_path.glob("*.bak"))
+        copy = tmp_path / "copy.bak"
+        code, out = _run(config, "db", "backup", "--out", str(copy))
+        assert code == 0 and out.startswith(f"backup written: {copy} (") and f"schema {head()}" in out
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        code, out = _run(config, "db", "backup", "--out", str(copy))
+        assert code == 1 and f"{copy} exists already: choose another file" in out
+
+
+def test_an_old_schema_without_rows_is_migrated_without_the_flag(tmp_path: Path) -> None:
+    with empty_database(tmp_path, "bare") as url:
+        engine = make_engine(url)
+        upgrade(engine, target="0002")
+        engine.dispose()
+        config = write_offline_config(tmp_path / "config.toml", db_url=url)
+        code, out = _run(config, "db", "upgrade")
+        assert code == 0 and f"database schema upgraded from 0002 to {head()}" in out
+        assert ("backup of the store at schema 0002: " in out) is not on_postgresql()
