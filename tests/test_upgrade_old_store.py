@@ -72,7 +72,6 @@ def _restore_postgresql(url: str, dump: Path) -> None:
     subprocess.run(["pg_restore", "--no-owner", f"--dbname={libpq}", str(dump)], check=True, capture_output=True)
 
 
-@pytest.mark.slow
 def test_upgrading_an_old_store_keeps_every_row_and_old_mail_stays_known(tmp_path: Path) -> None:
     (tmp_path / "mail").mkdir()
     with empty_database(tmp_path, "old") as url:
