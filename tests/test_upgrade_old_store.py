@@ -10,7 +10,6 @@ import stat
 import subprocess
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
