@@ -1,4 +1,4 @@
-"""Commands that prepare the service: `check` the configuration, `db upgrade` the schema."""
+"""The command that checks the service is ready: `check` the configuration, its secrets and the schema."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import sys
 
 import click
 
-from campaign.notice import MailboxKind
 from campaign.settings import MissingSecret
-from ingest import activities
 from intake.cli.base import EXIT_ERROR, Context, cli, pass_ctx
 from store.db import make_engine
-from store.migrate import schema_problem, upgrade
+from store.migrate import schema_problem
 
 
 @cli.command()
@@ -50,28 +48,3 @@ def check(ctx: Context) -> None:
     if problems:
         sys.exit(EXIT_ERROR)
     click.echo("ok")
-
-
-@cli.group()
-def db() -> None:
-    """Database schema commands."""
-
-
-@db.command("upgrade")
-@pass_ctx
-def db_upgrade(ctx: Context) -> None:
-    """Create the tables or bring them to the newest schema (Alembic).
-
-    Accepted reports whose activity count was read under an older counting rule are read again.
-    """
-    engine = make_engine(ctx.settings.store.url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    click.echo("database schema is up to date")
-    app = ctx.app()
-    boxes = [b.name for b in app.settings.mailboxes if b.kind is MailboxKind.OFFLINE_ACTIVITY]
-    read = activities.refresh(sessions=app.sessions, blobs=app.blobs, report_mailboxes=boxes)
-    if read:
-        click.echo(f"activity counts read again for {read} accepted reports (counting rule {activities.RULE})")

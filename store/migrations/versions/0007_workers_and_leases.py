@@ -38,6 +38,9 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("starts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("filed", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # rows stored before: judging was started at least as often as it was attempted (a failed message
+    # is tried again only while it has starts to spare, as one failing under this schema is)
+    op.execute("UPDATE messages SET starts = attempts WHERE starts < attempts")
     with op.batch_alter_table("replies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("leased_by", sa.String(length=64), nullable=True))
     with op.batch_alter_table("mailbox_state", schema=None) as batch_op:
