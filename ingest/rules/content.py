@@ -53,6 +53,7 @@ class FileView:
     image: ImageFacts | None = None
     executable: bool = False  # a program or script: never valid, always a reason to reject
     note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
+    text: str = ""  # the words of a Word/PowerPoint file, where the rules need them (a platform's introduction)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +61,7 @@ class Submission:
     kind: MailboxKind
     text: str
     html: str
+    subject: str = ""  # a platform may be named there: 单位《“西宁职工之家”微信公众号》
     files: Sequence[FileView] = field(default_factory=tuple)
     rules: KindRules | None = None  # None: the defaults of the notice for this kind
     large_links: int = 0  # large-attachment and net-disk links found in the body (a work may come that way)
@@ -207,6 +209,7 @@ def content(case: Case) -> Finding:
             kind=case.kind,
             text=case.mail.text,
             html=case.mail.html,
+            subject=case.mail.subject or "",
             files=case.files,
             rules=case.rules,
             large_links=len(case.links),
