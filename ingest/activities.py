@@ -5,9 +5,16 @@ states nothing) is read once, when the report is judged, and again by `intake re
 count`; the number and the words that state it are kept in the activity_counts table. The digest
 and the export only read that table (report.counting applies the rule and explains it).
 
-What counts as a statement: “开展线下活动3场”, “共开展两场活动”, “活动3次”; a stated total
-(“共/合计/累计…”, or a number followed by “其中…”) is taken as it is, several separate statements
-are added up. Ordinals (“第3场”) and a lone “一场/一次” (often a turn of phrase) are not statements.
+What counts as a statement: “开展线下活动3场”, “共开展两场活动”, “活动3次”, with the number in
+figures or in Chinese numerals (ingest.numerals). A stated total (“共/合计/累计…”, or a number
+followed by “其中…”) is taken as it is, several separate statements are added up. Online activities
+are not offline ones: “线上活动2场” is left out, and a total whose breakdown names online ones
+(“共开展活动5场，其中线上知识竞赛1场”) counts the rest (4), or the offline part when it is written
+(“其中线下3场”). An enumeration (一是…一场；二是…一场, 一、二、, （一）（二）, 1. 2.; see
+ingest.enumeration) is counted item by item, where “一场/一次” counts; 第一场…第二场 lists one
+activity an item; a number written before or after an enumeration and the enumeration's own count
+describe the same activities, and the larger is taken. Ordinals (“第3场”) and a lone “一场/一次”
+outside an enumeration (often a turn of phrase) are not statements.
 """
 
 from __future__ import annotations
@@ -15,14 +22,16 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.enumeration import ONE_ACTIVITY_EACH, Enumeration, enumerations
 from ingest.mail.parse import ParsedMail, parse_bytes
+from ingest.numerals import NUMBER_PATTERN, number_of
 from ingest.rules.content import description_text
 from notify.safe import clean_text
 from store.blobs import BlobStore
@@ -31,17 +40,25 @@ from store.models import ActivityCount, Message, utcnow
 
 log = logging.getLogger(__name__)
 
-RULE = 1  # bump when the reading changes: `intake count` and `rerun` read every report again
+RULE = 2  # bump when the reading changes: `intake count` and `rerun` read every report again
 MAX_SCANNED_CHARS = 5000
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _TOTAL = ("共计", "合计", "累计", "总计", "总共", "一共", "共")
 _STATEMENT = re.compile(
     r"(?P<total>共计|合计|累计|总计|总共|一共|共)?(?:开展|举办|组织|举行|进行)?(?:了)?(?:线下)?(?:活动)?"
-    r"(?P<num>\d{1,4}|[一二两三四五六七八九十]{1,3})\s*(?:个)?(?P<unit>场次|场|次)"
+    rf"(?P<num>{NUMBER_PATTERN})\s*(?:个)?(?P<unit>场次|场|次)"
 )
 _CLAUSE_END = re.compile(r"[。；;！!？?\n]")
-_NOT_EVENT_AFTER = ("地", "馆", "所", "景", "面", "合", "性", "数")
+_PART_SEP = re.compile(r"[,，、;；:：。\n]")
+_NOT_EVENT_AFTER = ("地", "馆", "所", "景", "面", "合", "性", "数", "场")
+_NOT_EVENT_BEFORE = "第每这那哪"
+_NOT_ONE_BEFORE = "同上下另"  # 上一场, 另一场: no count
+_FIGURE_OF_SPEECH = re.compile(r"疫情|战役|阻击战|攻坚战|硬仗|革命|变革|风暴|暴雨|大雨|大雪|误会")
+_VERB = re.compile(r"开展|举办|组织|举行|召开|进行|开办|承办")
+_ONLINE = re.compile(r"线上|网上|在线|云端|云上|直播")
+_OFFLINE = "线下"
+_BREAKDOWN = re.compile(r"^[\s,，:：]*(?:其中|含|包括|包含)")
+_PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,15 +69,19 @@ class Statement:
     phrase: str
 
 
-def _number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
-            return None
-        return (_DIGITS.get(tens, -100) if tens else 1) * 10 + (_DIGITS.get(ones, -100) if ones else 0)
-    return _DIGITS.get(text) if len(text) == 1 else None
+@dataclass(frozen=True, kw_only=True)
+class _Found:
+    """One number of activities in the text, with what its clause says about it."""
+
+    number: int
+    start: int
+    lead_start: int  # where the words that state it begin
+    end: int
+    phrase: str
+    total: bool  # 共/合计…, or followed by 其中
+    online: bool
+    offline: bool  # written as 线下
+    lone_one: bool  # “一场/一次”: counts only inside an enumeration
 
 
 def _clause(text: str, start: int, end: int) -> tuple[str, str]:
@@ -70,41 +91,122 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str]:
     return before, after
 
 
-def stated(text: str) -> Statement | None:
-    """The number of activities text states (see the module's rule), or None when it states none."""
-    norm = unicodedata.normalize("NFKC", text)[:MAX_SCANNED_CHARS]
-    found: list[tuple[int, bool, str, int]] = []  # number, is a total, phrase, end
+def _phrase(text: str) -> str:
+    return clean_text(text.translate(_PUNCT).strip(), max_chars=60)
+
+
+def _statements(norm: str, regions: Sequence[tuple[int, int]]) -> list[_Found]:
+    """Every number of activities in the (normalised) text; a lone “一场” only inside regions."""
+    found: list[_Found] = []
     for match in _STATEMENT.finditer(norm):
         start = match.start("num")
-        number = _number(match.group("num"))
+        number = number_of(match.group("num"))
         if number is None or number <= 0:
             continue
-        if start > 0 and norm[start - 1] in "第每":
+        if start > 0 and norm[start - 1] in _NOT_EVENT_BEFORE:
             continue
         rest = norm[match.end() :]
         if rest[:1] in _NOT_EVENT_AFTER:
             continue
         before, after = _clause(norm, match.start(), match.end())
-        if match.group("unit") == "次" and "活动" not in before[-12:] + match.group(0) + after[:12]:
+        inside = any(a <= match.start() < b for a, b in regions)
+        near = before[-12:] + match.group(0) + after[:12]
+        if match.group("unit") == "次" and "活动" not in near and not (inside and _VERB.search(before)):
             continue
         total = match.group("total") is not None or before.rstrip().endswith(_TOTAL)
-        if not total and match.group("num") == "一":
+        part = _PART_SEP.split(before)[-1]
+        lone = number == 1 and not total
+        told = bool(_BREAKDOWN.match(part) or _ONLINE.search(part) or _OFFLINE in part)  # 其中线上竞赛1场
+        if lone and (not (inside or told) or _FIGURE_OF_SPEECH.search(after[:20]) or before[-1:] in _NOT_ONE_BEFORE):
             continue  # “一场/一次” is usually a turn of phrase, and 1 is the default anyway
         lead = re.split(r"[,，、:：(（]", before)[-1][-20:]
-        phrase = clean_text((lead + match.group(0)).strip(), max_chars=40)
-        found.append((number, total, phrase, match.end()))
-    if not found:
-        return None
-    totals = [f for f in found if f[1]]
+        found.append(
+            _Found(
+                number=number,
+                start=match.start(),
+                lead_start=match.start() - len(lead),
+                end=match.end(),
+                phrase=_phrase(lead + match.group(0)),
+                total=total or bool(_BREAKDOWN.match(norm[match.end() : match.end() + 30].lstrip("。"))),
+                online=bool(_ONLINE.search(part + match.group(0))) and _OFFLINE not in part + match.group(0),
+                offline=_OFFLINE in part + match.group(0),
+                lone_one=lone,
+            )
+        )
+    return found
+
+
+def _block(norm: str, found: Sequence[_Found]) -> Statement | None:
+    """What a run of statements states: a total (less the online part its breakdown names), or the sum
+    of the offline statements."""
+    totals = [f for f in found if f.total and not f.online]
     if totals:
-        best = max(totals, key=lambda f: f[0])
-        return Statement(number=best[0], phrase=best[2])
-    first = found[0]
-    if "其中" in norm[first[3] : first[3] + 30]:
-        return Statement(number=first[0], phrase=first[2])
-    if len(found) == 1:
-        return Statement(number=first[0], phrase=first[2])
-    return Statement(number=sum(f[0] for f in found), phrase="、".join(f[2] for f in found)[:120])
+        best = max(totals, key=lambda f: f.number)
+        sentence_end = _CLAUSE_END.search(norm, best.end)
+        tail = norm[best.end : sentence_end.start() if sentence_end else len(norm)]
+        stop = best.end + len(tail)
+        if sentence_end is not None and _BREAKDOWN.match(norm[sentence_end.end() :]):
+            follow = _CLAUSE_END.search(norm, sentence_end.end())
+            stop = follow.start() if follow else len(norm)
+        parts = [f for f in found if best.end <= f.start < stop and f is not best]
+        offline = [f for f in parts if f.offline and not f.online]
+        online = [f for f in parts if f.online]
+        if offline:
+            return Statement(
+                number=sum(f.number for f in offline),
+                phrase=_phrase(norm[best.lead_start : offline[-1].end]),
+            )
+        if online and sum(f.number for f in online) < best.number:
+            return Statement(
+                number=best.number - sum(f.number for f in online),
+                phrase=_phrase(norm[best.lead_start : online[-1].end]),
+            )
+        return Statement(number=best.number, phrase=best.phrase)
+    counted = [f for f in found if not f.online]
+    if not counted:
+        return None
+    if len(counted) == 1:
+        return Statement(number=counted[0].number, phrase=counted[0].phrase)
+    return Statement(number=sum(f.number for f in counted), phrase="、".join(f.phrase for f in counted)[:120])
+
+
+def _enumerated(norm: str, listing: Enumeration, found: Sequence[_Found]) -> Statement | None:
+    """What an enumeration states, item by item (each 第N场 item is one activity)."""
+    number = 0
+    phrases: list[str] = []
+    for item in listing.items:
+        inside = [f for f in found if item.start <= f.start < item.end]
+        said = _block(norm, inside)
+        if listing.style in ONE_ACTIVITY_EACH:
+            number += max(1, said.number if said else 0)
+            phrases.append(item.marker)
+        elif said is not None:
+            number += said.number
+            marker = item.marker.rstrip("、.．是")
+            phrases.append(f"{item.marker}…{said.phrase[-12:]}" if marker else said.phrase)
+    if not number:
+        return None
+    return Statement(number=number, phrase="；".join(phrases)[:120])
+
+
+def stated(text: str) -> Statement | None:
+    """The number of activities text states (see the module's rule), or None when it states none."""
+    norm = unicodedata.normalize("NFKC", text)[:MAX_SCANNED_CHARS]
+    listings = enumerations(norm)
+    regions = [(e.start, e.end) for e in listings]
+    found = _statements(norm, regions)
+    best: Statement | None = None
+    for listing in listings:
+        said = _enumerated(norm, listing, found)
+        if said is not None and (best is None or said.number > best.number):
+            best = said
+    if best is None:
+        return _block(norm, found)
+    listed = [f for f in found if any(a <= f.start < b for a, b in regions)]
+    outside = _block(norm, [f for f in found if f not in listed])
+    if outside is not None and outside.number > best.number:
+        return outside
+    return best
 
 
 def statement_of(mail: ParsedMail, *, subject: str | None) -> Statement | None:

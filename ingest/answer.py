@@ -9,7 +9,7 @@ from campaign.settings import ReplySettings
 from ingest.chain import Decision
 from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import without_reply_prefixes
-from ingest.mail.links import LargeLink
+from ingest.mail.links import NETDISK, LargeLink
 from ingest.rules.content import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
 from notify.safe import clean_text
@@ -72,7 +72,18 @@ def reply_context(
                 for i, f in enumerate(files)
                 if not _counted(f) or i in aside
             ),
-            links=tuple(LinkRow(filename=x.filename, size=x.size, expires=x.expires, url=x.url) for x in links),
+            links=tuple(
+                LinkRow(
+                    filename=clean_text(x.filename, max_chars=120) if x.filename else None,
+                    size=x.size,
+                    expires=x.expires,
+                    url=x.url,
+                    provider=x.provider,
+                    code=clean_text(x.code, max_chars=20) if x.code else None,
+                    netdisk=x.kind == NETDISK,
+                )
+                for x in links
+            ),
             notes=decision.notes,
         )
     conv, example = convention(kind)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from campaign.notice import MailboxKind
 from campaign.settings import Settings
 from ingest import seen
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
+from ingest.inspect.officetext import office_text
 from ingest.mail.parse import ParsedMail
 from ingest.pictures import layout_cids, picture_note
 from ingest.rules.content import FileView
@@ -42,6 +44,7 @@ class Extractor:
         inline: bool,
         container: str | None,
         note: str | None = None,
+        text: str = "",
     ) -> FileView:
         kind = self.settings.mailbox(msg.mailbox).kind
         same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
@@ -84,6 +87,7 @@ class Extractor:
             image=facts.image,
             executable=facts.executable,
             note=note,
+            text=text,
         )
 
     def extract(self, session: Session, msg: Message, mail: ParsedMail, *, workdir: Path) -> list[FileView]:
@@ -94,7 +98,8 @@ class Extractor:
         views: list[FileView] = []
         position = 0
         layout = layout_cids(mail.html)
-        min_side = self.settings.rules[self.settings.mailbox(msg.mailbox).kind].picture_min_long_side
+        kind = self.settings.mailbox(msg.mailbox).kind
+        min_side = self.settings.rules[kind].picture_min_long_side
         for part in mail.parts:
             if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
                 if part.path is not None:
@@ -109,6 +114,8 @@ class Extractor:
             facts = inspect_file(path, filename=name, limits=self.limits, workdir=workdir)
             if part.problems:  # damaged in transit, e.g. broken base64
                 facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
+            # a platform may be introduced only by an attached Word or PowerPoint file
+            text = office_text(path, mime=facts.mime) if kind is MailboxKind.SERVICE_PLATFORM else ""
             sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None, sync=False)
             views.append(
                 self._add_file(
@@ -123,6 +130,7 @@ class Extractor:
                     inline=part.inline,
                     container=None,
                     note=picture_note(facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side),
+                    text=text,
                 )
             )
             position += 1

@@ -32,12 +32,15 @@ class NotCounted:
 
 @dataclass(frozen=True, kw_only=True)
 class LinkRow:
-    """A large-attachment link found in the body."""
+    """A download link found in the body: a large attachment, or a net-disk share with its code."""
 
     filename: str | None
     size: str | None
     expires: str | None
     url: str
+    provider: str = ""
+    code: str | None = None
+    netdisk: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -122,6 +122,12 @@ class LinkItem:
     expires: str
     days_left: int | None
     url: str
+    provider: str = ""  # a net-disk share: its service, and its code (提取码 x7k2 / 未写提取码)
+    code: str = ""
+
+    @property
+    def netdisk(self) -> bool:
+        return bool(self.provider)
 
     @property
     def urgent(self) -> bool:
@@ -269,6 +275,16 @@ def example_view(*, text: str = "示例") -> DigestView:
                 expires="6月3日",
                 days_left=2,
                 url="https://mail.qq.com/cgi-bin/ftnExs_download?k=1",
+            ),
+            LinkItem(
+                who=text,
+                filename=text,
+                size="—",
+                expires="",
+                days_left=None,
+                url="https://pan.baidu.com/s/1AbC",
+                provider="百度网盘",
+                code=f"提取码 {text}",
             ),
         ),
         links_expired=0,

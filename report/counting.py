@@ -6,7 +6,9 @@ The rule (documented in the README and in every digest):
 2. An admin's correction (`intake count ID N`, kept in Message.activity_count) wins over everything.
 3. Otherwise a report counts the number of activities its description states, e.g. “开展线下活动3场”,
    “共开展两场活动”, “活动3次”; a stated total (“共/合计/累计…”, or a number followed by “其中…”)
-   is taken as it is, several separate statements are added up. The subject is read when the body
+   is taken as it is, several separate statements are added up; online activities are left out (a
+   total less the online part its breakdown names); an enumeration (一是…一场；二是…一场) is counted
+   item by item (see ingest.activities for the whole reading). The subject is read when the body
    states nothing (“西宁市总工会线下活动汇总（3场）”). Ordinals (“第3场”) and a lone “一场/一次” (often
    just a turn of phrase) are not statements.
 4. Otherwise, and when the stated number is implausible (more than MAX_PLAUSIBLE in one report),
@@ -33,7 +35,8 @@ MAX_PLAUSIBLE = 30  # a single report stating more is checked by an admin (the p
 RULE_TEXT = (
     "线下活动按通过审核的“单位+线下活动汇总”邮件计：每份计 1 场。",
     "说明（正文，正文未写时看标题）写明场次的按写明的计，如“开展线下活动3场”计 3 场、“共开展两场活动”计 2 场；"
-    "分别写明的相加，写明“共…场”或“…场，其中…”的按总数计。",
+    "分别写明的相加，写明“共…场”或“…场，其中…”的按总数计；线上活动不计（“共5场，其中线上1场”计 4 场）；"
+    "分条列举的（一是…一场；二是…一场）逐条相加，“第一场…第二场…”每条计 1 场。",
     f"一份报告写明超过 {MAX_PLAUSIBLE} 场的暂按 1 场计，请管理员核对；被退回、处理失败的邮件不计。",
     "管理员可用 intake count 邮件ID 场次 更正（intake count 邮件ID --auto 恢复按规则计）。",
 )

@@ -160,9 +160,12 @@ def build_view(
     if admin:
         todo.append(f"{len(admin)} 项需要管理员处理（处理失败、未审核或回复未能发出的邮件）")
     urgent = sum(1 for link in links if link.urgent)
-    if links:
+    large = sum(1 for link in links if not link.netdisk)
+    if large:
         soon = f"，其中 {urgent} 个 {URGENT_LINK_DAYS} 天内过期" if urgent else ""
-        todo.append(f"{len(links)} 个超大附件链接待下载{soon}")
+        todo.append(f"{large} 个超大附件链接待下载{soon}")
+    if len(links) > large:
+        todo.append(f"{len(links) - large} 个网盘链接待下载（提取码见“六、下载链接”）")
     bad_boxes = [m.name for m in mailboxes if not m.ok and not m.pending]
     if bad_boxes:
         todo.append(f"{len(bad_boxes)} 个邮箱收信异常：{'、'.join(bad_boxes)}")

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign.notice import FILE_KIND_LABELS, KIND_SHORT, MIN_WORKS, STATUS_LABELS, MailboxKind, local
+from notify.linktext import link_line
 from notify.render import filesize
 from report import counting
 from report.snapshot import Campaign, Item, gather
@@ -262,7 +263,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
             ("逾期", 6),
             ("文件数", 7),
             ("文件", 40),
-            ("超大附件链接", 40),
+            ("下载链接（超大附件、网盘）", 40),
             ("回复", 18),
         ],
     )
@@ -272,11 +273,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
             f"{'' if f.counted else '，不计入'}）"
             for f in i.files
         )
-        links = "\n".join(
-            f"{link.get('filename') or '（未写文件名）'} {link.get('size') or ''} "
-            f"{link.get('expires') or ''} {link.get('url') or ''}".strip()
-            for link in i.links
-        )
+        links = "\n".join(link_line(link) for link in i.links)
         count = i.count
         values: list[tuple[Value, str | None]] = [
             (i.id, None),

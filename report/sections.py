@@ -17,6 +17,7 @@ from campaign.notice import (
 )
 from campaign.settings import Settings
 from notify import digest_view as dv
+from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
 from report.snapshot import Campaign, Item
 from report.sources import Sources
@@ -223,7 +224,8 @@ def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[dv.LinkItem], 
     for item in campaign.items:
         for link in item.links:
             url = str(link.get("url") or "")
-            when = expiry(str(link.get("expires") or ""), day=day)
+            netdisk = is_netdisk(link)
+            when = None if netdisk else expiry(str(link.get("expires") or ""), day=day)
             if when is not None and when < day:
                 expired += 1
                 continue
@@ -234,9 +236,11 @@ def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[dv.LinkItem], 
                         who=who(item),
                         filename=clean_text(str(link.get("filename") or "（未写文件名）"), max_chars=80),
                         size=clean_text(str(link.get("size") or "—"), max_chars=20),
-                        expires=clean_text(str(link.get("expires") or "未写明"), max_chars=40),
+                        expires="" if netdisk else clean_text(str(link.get("expires") or "未写明"), max_chars=40),
                         days_left=(when - day).days if when else None,
                         url=url if url.lower().startswith(("https://", "http://")) else "",
+                        provider=clean_text(str(link.get("provider") or "网盘"), max_chars=20) if netdisk else "",
+                        code=code_text(link) if netdisk else "",
                     ),
                 )
             )

@@ -1,4 +1,5 @@
-"""Find QQ Mail and NetEase large-attachment (超大附件) download links in a message body."""
+"""Find download links in a message body: QQ Mail and NetEase large attachments (超大附件), and
+net-disk shares with their codes (ingest.mail.netdisks); both are works to be downloaded by the hosts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
-_URL = re.compile(r"https?://[^\s\"'<>）)]+", re.I)
+from ingest.mail.netdisks import code_of, filename_of, netdisk_of
+from notify.linktext import NETDISK as NETDISK_KIND
+
+_URL = re.compile(r"https?://[^\s\"'<>（）()，。；、「」【】]+", re.I)
+LARGE_ATTACHMENT = "large-attachment"
+NETDISK = NETDISK_KIND
 # the providers' download hosts, exactly, and the path each serves its large attachments under
 # ("" : every path); any other host, a look-alike suffix or a user part is plain text
 PROVIDER_PATHS: dict[str, tuple[str, ...]] = {
@@ -35,6 +41,8 @@ class LargeLink:
     size: str | None
     expires: str | None
     provider: str
+    kind: str = LARGE_ATTACHMENT  # or NETDISK: a net-disk share, with its code
+    code: str | None = None  # the net-disk share's 提取码/访问码, as written
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,23 +71,52 @@ def download_host(url: str) -> str | None:
 
 
 def find_links(text: str, html: str) -> list[LargeLink]:
-    """Every large-attachment link once, with the file name, size and expiry written before it."""
+    """Every download link once: large attachments with the file name, size and expiry written before
+    them, net-disk shares with their provider, code and the file name the share text gives."""
     plain_html = htmllib.unescape(_TAGS.sub(lambda m: " " + m.group(0) + " ", html))
     found: dict[str, LargeLink] = {}
     for source in (text, plain_html):
         for match in _URL.finditer(source):
             url = htmllib.unescape(match.group(0)).rstrip(".,;")
-            host = download_host(url)
-            if host is None or url in found:
+            if url in found:
                 continue
-            before = _TAGS.sub(" ", source[max(0, match.start() - 600) : match.start()])
-            entries = list(_ENTRY.finditer(before))
-            entry = entries[-1] if entries else None
-            found[url] = LargeLink(
-                url=url,
-                filename=entry.group("name") if entry else None,
-                size=entry.group("size").replace(" ", "") if entry else None,
-                expires=(entry.group("expires") or None) if entry else None,
-                provider=_provider(host),
-            )
+            link = _large(source, match, url) or _netdisk(source, match, url)
+            if link is not None:
+                found[url] = link
     return list(found.values())
+
+
+def _large(source: str, match: re.Match[str], url: str) -> LargeLink | None:
+    host = download_host(url)
+    if host is None:
+        return None
+    before = _TAGS.sub(" ", source[max(0, match.start() - 600) : match.start()])
+    entries = list(_ENTRY.finditer(before))
+    entry = entries[-1] if entries else None
+    return LargeLink(
+        url=url,
+        filename=entry.group("name") if entry else None,
+        size=entry.group("size").replace(" ", "") if entry else None,
+        expires=(entry.group("expires") or None) if entry else None,
+        provider=_provider(host),
+    )
+
+
+def _netdisk(source: str, match: re.Match[str], url: str) -> LargeLink | None:
+    disk = netdisk_of(url)
+    if disk is None:
+        return None
+    before = _TAGS.sub(" ", source[max(0, match.start() - 600) : match.start()])
+    after = _TAGS.sub(" ", source[match.end() : match.end() + 600])
+    # the words about the next link are not this one's (the same link again, as a tag's text, is)
+    following = next((m for m in _URL.finditer(after) if htmllib.unescape(m.group(0)).rstrip(".,;") != url), None)
+    after = after[: following.start()] if following else after
+    return LargeLink(
+        url=url,
+        filename=filename_of(before),
+        size=None,
+        expires=None,
+        provider=disk.name,
+        kind=NETDISK,
+        code=code_of(url, disk, after=after, before=before),
+    )

@@ -116,12 +116,20 @@ def _picture_problems(videos: Sequence[FileView], rules: KindRules) -> list[Prob
 
 
 def _no_work(
-    text: str, fix: str, files: Sequence[FileView], links: int, notes: list[str], *, registered: bool = False
+    text: str,
+    fix: str,
+    files: Sequence[FileView],
+    links: int,
+    notes: list[str],
+    *,
+    registered: bool = False,
+    netdisk: bool = False,
 ) -> list[Problem]:
-    """No usable work: a problem, unless a large-attachment link may carry it, or the work files are
-    those of a work the unit registered before (a resend or a supplement: see rules.registration)."""
+    """No usable work: a problem, unless a large-attachment or net-disk link may carry it, or the work
+    files are those of a work the unit registered before (a resend or a supplement: see rules.registration)."""
     if links:
-        notes.append("作品以超大附件链接发送，工作人员下载后将再核对作品要求。")
+        via = "网盘链接" if netdisk else "超大附件链接"
+        notes.append(f"作品以{via}发送，工作人员下载后将再核对作品要求。")
         return []
     if any(f.problems for f in files):  # the broken file is already named, with how to fix it
         return []
@@ -152,6 +160,7 @@ def _video_work(sub: Submission, rules: KindRules, review: Review, *, subtitles:
             sub.large_links,
             review.notes,
             registered=sub.registered,
+            netdisk=sub.netdisk_links > 0,
         )
     problems = work_problems(group_works(videos), sub.kind, rules, "视频", review.notes, review.remarks)
     problems.extend(sound_problems(videos, rules, "视频", review.remarks))
@@ -174,6 +183,7 @@ def _recording(sub: Submission, rules: KindRules, review: Review) -> list[Proble
             sub.large_links,
             review.notes,
             registered=sub.registered,
+            netdisk=sub.netdisk_links > 0,
         )
     problems = work_problems(group_works(works), sub.kind, rules, "录音", review.notes, review.remarks)
     problems.extend(sound_problems(works, rules, "录音", review.remarks))
@@ -212,6 +222,7 @@ def _photography(sub: Submission, rules: KindRules, review: Review) -> list[Prob
             sub.large_links,
             review.notes,
             registered=sub.registered,
+            netdisk=sub.netdisk_links > 0,
         )
     need = rules.photo_min_long_side
     small: list[tuple[int, FileView, str]] = []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, KindRules
 from ingest.inspect.facts import ImageFacts, MediaFacts
+from ingest.mail.links import NETDISK
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
 from ingest.rules.platforms import URL
@@ -52,6 +53,7 @@ class FileView:
     image: ImageFacts | None = None
     executable: bool = False  # a program or script: never valid, always a reason to reject
     note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
+    text: str = ""  # the words of a Word/PowerPoint file, where the rules need them (a platform's introduction)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,9 +61,11 @@ class Submission:
     kind: MailboxKind
     text: str
     html: str
+    subject: str = ""  # a platform may be named there: 单位《“西宁职工之家”微信公众号》
     files: Sequence[FileView] = field(default_factory=tuple)
     rules: KindRules | None = None  # None: the defaults of the notice for this kind
-    large_links: int = 0  # large-attachment links found in the body (a work may come that way)
+    large_links: int = 0  # large-attachment and net-disk links found in the body (a work may come that way)
+    netdisk_links: int = 0  # of which net-disk shares
     registered: bool = False  # the unit registered a work this mail is about (a resend is no fault)
 
 
@@ -205,9 +209,11 @@ def content(case: Case) -> Finding:
             kind=case.kind,
             text=case.mail.text,
             html=case.mail.html,
+            subject=case.mail.subject or "",
             files=case.files,
             rules=case.rules,
             large_links=len(case.links),
+            netdisk_links=sum(1 for link in case.links if link.kind == NETDISK),
             registered=case.registered is not None,
         )
     )
@@ -220,8 +226,16 @@ def content(case: Case) -> Finding:
 
 
 def large_links(case: Case) -> Finding:
-    """The rule: large-attachment links expire, so the hosts are reminded to download them in time
-    (the acknowledgement lists the links itself)."""
-    if not case.links:
-        return NOTHING
-    return Finding(remarks=(f"邮件中有 {len(case.links)} 个超大附件链接，链接会过期，请及时下载。",))
+    """The rule: large-attachment links expire, so the hosts are reminded to download them in time;
+    net-disk shares are named with their codes (the acknowledgement lists the links itself)."""
+    large = [link for link in case.links if link.kind != NETDISK]
+    shares = [link for link in case.links if link.kind == NETDISK]
+    remarks: list[str] = []
+    if large:
+        remarks.append(f"邮件中有 {len(large)} 个超大附件链接，链接会过期，请及时下载。")
+    if shares:
+        named = "、".join(
+            f"{link.provider}（{'提取码 ' + link.code if link.code else '未写提取码'}）" for link in shares[:5]
+        )
+        remarks.append(f"邮件中有 {len(shares)} 个网盘链接待下载：{named}。")
+    return Finding(remarks=tuple(remarks)) if remarks else NOTHING

@@ -10,6 +10,7 @@ import click
 
 from intake.cli.base import Context, cli, fail, pass_ctx
 from intake.cli.term import table
+from notify.linktext import is_netdisk, link_line
 from notify.safe import clean_text
 from store import queries
 from store.enums import MessageStatus
@@ -166,9 +167,7 @@ def show(ctx: Context, message_id: int) -> None:
             for p in [*a.problems, *([a.note] if a.note else [])]:
                 click.echo(f"{'':>16}- {clean_text(p, max_chars=300)}")
         for link in m.large_attachment_links:
-            click.echo(
-                f"{'large link':>14}: {link.get('filename')} {link.get('size')} {link.get('expires')} {link.get('url')}"
-            )
+            click.echo(f"{'net-disk link' if is_netdisk(link) else 'large link':>14}: {link_line(link)}")
         for rep in m.replies:
             click.echo(
                 f"{'reply':>14}: {rep.kind.value} {rep.status.value} to {rep.recipient}, attempts "
