@@ -8,6 +8,7 @@ the file or the environment, except a `Secret` when its password is needed.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import os
 import re
 from collections.abc import Mapping
@@ -78,6 +79,29 @@ class SmtpSettings:
     cafile: Path | None = None
 
 
+class Severity(enum.StrEnum):
+    """What a work outside one limit gets: rejected (a rule of the notice) or accepted with a reminder
+    to the sender and a remark for the hosts (a guideline: the notice's 以…为宜)."""
+
+    REJECT = "reject"
+    REMIND = "remind"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Severities:
+    """Per limit of a kind, whether a work outside it is rejected or reminded: `[rules.<kind>.severity]`."""
+
+    duration: Severity = Severity.REJECT  # min_seconds, max_seconds
+    audio: Severity = Severity.REJECT  # require_audio
+    format: Severity = Severity.REJECT  # require_mp4
+    aspect: Severity = Severity.REJECT  # aspect
+    resolution: Severity = Severity.REJECT  # min_width, min_height
+    photo_size: Severity = Severity.REJECT  # photo_min_long_side
+
+
+LIMIT_NAMES: tuple[str, ...] = ("duration", "audio", "format", "aspect", "resolution", "photo_size")
+
+
 @dataclass(frozen=True, kw_only=True)
 class KindRules:
     """The limits of one mailbox kind; None (0 in the config) means no limit."""
@@ -99,14 +123,19 @@ class KindRules:
     campaign_start: dt.date | None = None  # photos taken outside the window are noted, not rejected
     campaign_end: dt.date | None = None
     late: LateAction = "accept"
+    severity: Severities = field(default_factory=Severities)
 
     def aspect_value(self) -> float | None:
         ratio = parse_ratio(self.aspect) if self.aspect else None
         return ratio[0] / ratio[1] if ratio else None
 
 
+# The defaults read the notice's 报送作品要求 limit by limit: what it states flatly (…格式为 MP4,
+# 时间 3—5 分钟, 长宽比例为 16:9, 时长5分钟以内, 制成短视频) rejects; what it gives as a guideline
+# (诵读: 时间以 3—8 分钟为宜) only reminds.
 DEFAULT_RULES: Mapping[MailboxKind, KindRules] = {
     MailboxKind.OFFLINE_ACTIVITY: KindRules(campaign_start=CAMPAIGN_START, campaign_end=CAMPAIGN_END),
+    # 微视频: "视频文件格式为 MP4，画面清晰，声音清楚，…时间 3—5 分钟，长宽比例为 16 : 9": all rules
     MailboxKind.MICRO_VIDEO: KindRules(
         min_seconds=180,
         max_seconds=300,
@@ -116,11 +145,18 @@ DEFAULT_RULES: Mapping[MailboxKind, KindRules] = {
         require_mp4=True,
         require_audio=True,
     ),
-    MailboxKind.RECITATION: KindRules(min_seconds=180, max_seconds=480, require_audio=True),
+    # 诵读: "所有作品制成短视频" is a rule (a video, with its sound); "时间以 3—8 分钟为宜" a guideline
+    MailboxKind.RECITATION: KindRules(
+        min_seconds=180, max_seconds=480, require_audio=True, severity=Severities(duration=Severity.REMIND)
+    ),
+    # 摄影: "主题鲜明，成像清晰": a rule, read as an original's size (a small photo is set aside)
     MailboxKind.PHOTOGRAPHY: KindRules(photo_min_long_side=1920),
     MailboxKind.SERVICE_PLATFORM: KindRules(),
+    # 微电影: no length or shape in the notice; a film without a sound track is taken as an export fault
     MailboxKind.MICRO_FILM: KindRules(require_audio=True),
+    # 歌曲: "录制小样，时长5分钟以内": a rule
     MailboxKind.SONG: KindRules(max_seconds=300),
+    # 微课: "画面合理布局，成像清晰，无质量缺陷，时长5分钟以内": rules
     MailboxKind.MICRO_LESSON: KindRules(max_seconds=300, min_width=1280, min_height=720, require_audio=True),
 }
 

@@ -20,6 +20,7 @@ from campaign.settings import (
     IDLE_RENEW_MAX_SECONDS,
     IDLE_RENEW_SECONDS,
     LATE_ACTIONS,
+    LIMIT_NAMES,
     ConfigError,
     DigestSettings,
     KindRules,
@@ -28,6 +29,8 @@ from campaign.settings import (
     SafetySettings,
     ServiceSettings,
     Settings,
+    Severities,
+    Severity,
     SmtpSettings,
     StatusSettings,
     StoreSettings,
@@ -264,6 +267,8 @@ def _rules(table: Table) -> dict[MailboxKind, KindRules]:
             if late not in LATE_ACTIONS:
                 raise ConfigError(f"{rt.key('late')}: must be one of {', '.join(LATE_ACTIONS)}, got {late!r}")
             changes["late"] = late
+        if "severity" in rt.data:
+            changes["severity"] = _severities(rt.table("severity"), base.severity)
         merged = dataclasses.replace(base, **changes)
         if merged.min_seconds and merged.max_seconds and merged.min_seconds > merged.max_seconds:
             raise ConfigError(
@@ -273,6 +278,20 @@ def _rules(table: Table) -> dict[MailboxKind, KindRules]:
             raise ConfigError(f"{rt.key('campaign_start')}: {merged.campaign_start} is after campaign_end")
         rules[kind] = merged
     return rules
+
+
+def _severities(table: Table, base: Severities) -> Severities:
+    """[rules.<kind>.severity]: per limit, "reject" (a rule) or "remind" (a guideline); unset keys keep the default."""
+    table.unknown(set(LIMIT_NAMES))
+    choices = tuple(s.value for s in Severity)
+    changes: dict[str, Severity] = {}
+    for name in LIMIT_NAMES:
+        if name in table.data:
+            value = table.text(name)
+            if value not in choices:
+                raise ConfigError(f"{table.key(name)}: must be one of {', '.join(choices)}, got {value!r}")
+            changes[name] = Severity(value)
+    return dataclasses.replace(base, **changes)
 
 
 def _safety(table: Table) -> SafetySettings:

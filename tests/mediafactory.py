@@ -618,3 +618,93 @@ def tnef_bytes(files: Mapping[str, bytes]) -> bytes:
         out += _tnef_attribute(2, 0x8010, 0x0001, name.encode("utf-8") + b"\0")  # attAttachTitle
         out += _tnef_attribute(2, 0x800F, 0x0006, data)  # attAttachData
     return out
+
+
+# --- what cameras and other players write: maker brands, WMA, RAW, real courseware ---------------
+
+
+def rebrand_mp4(source: Path, target: Path, *, brand: bytes) -> Path:
+    """The same MP4 under a camera maker's `ftyp` brand (major and compatible), as Sony (XAVC) or
+    Canon (CAEP) write them: every box stays valid, only the four-letter names change."""
+    assert len(brand) == 4
+    data = bytearray(source.read_bytes())
+    assert data[4:8] == b"ftyp"
+    size = int.from_bytes(data[0:4], "big")
+    data[8:12] = brand  # the major brand; then the minor version, then the compatible brands
+    for offset in range(16, size, 4):
+        data[offset : offset + 4] = brand
+    target.write_bytes(bytes(data))
+    return target
+
+
+def make_wma(tmp_path: Path, *, name: str = "劳动者之歌.wma", seconds: float = 20) -> Path:
+    """A Windows Media Audio song (ASF with one WMA v2 stream), as ffmpeg writes it."""
+    path = tmp_path / name
+    with av.open(str(path), "w", format="asf") as out:
+        sound = out.add_stream("wmav2", rate=22050, layout="mono")
+        sound.bit_rate = 32000
+        _encode_sound(out, sound, seconds, tone=True)
+    return path
+
+
+def make_dng(
+    tmp_path: Path,
+    *,
+    name: str = "原片.dng",
+    size: tuple[int, int] = (640, 480),
+    preview: tuple[int, int] = (160, 120),
+    make: str = "SONY",
+    model: str = "ILCE-7M3",
+) -> Path:
+    """A DNG as cameras and Adobe's converter lay it out: a small RGB preview in the first directory
+    (what Pillow and libmagic see) and the sensor's Bayer image (RGGB, 12 bits) in a sub-directory."""
+    import numpy as np
+    import tifffile
+
+    path = tmp_path / name
+    width, height = size
+    rows = np.arange(height, dtype=np.uint16)[:, None] * 7 + np.arange(width, dtype=np.uint16)[None, :] * 3
+    sensor = (rows % 4096).astype(np.uint16)
+    thumb = np.full((preview[1], preview[0], 3), 120, np.uint8)
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(
+            thumb,
+            photometric="rgb",
+            subfiletype=1,
+            subifds=1,
+            metadata=None,
+            extratags=[
+                (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+                (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
+                (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
+                (271, "s", 0, make, True),
+                (272, "s", 0, model, True),
+            ],
+        )
+        tif.write(
+            sensor,
+            photometric=32803,  # CFA
+            subfiletype=0,
+            metadata=None,
+            extratags=[
+                (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+                (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB
+                (50717, "I", 1, 4095, True),  # WhiteLevel
+            ],
+        )
+    return path
+
+
+def make_slides(tmp_path: Path, *, name: str = "课件.pptx", title: str = "安全生产第一课") -> Path:
+    """Courseware as PowerPoint saves it (python-pptx): a title slide and a slide of bullet points."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = title
+    second = deck.slides.add_slide(deck.slide_layouts[1])
+    second.shapes.title.text = "要点"
+    second.placeholders[1].text = "一、安全帽\n二、安全带\n三、安全网"
+    path = tmp_path / name
+    deck.save(str(path))
+    return path

@@ -15,6 +15,7 @@ from ingest.inspect.detect import (
     classify,
     expected_kind,
     is_program,
+    media_label,
     mismatch_problem,
     program_problem,
     read_head,
@@ -24,7 +25,11 @@ from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFact
 from ingest.inspect.images import inspect_image
 from ingest.inspect.loudness import max_volume_db
 from ingest.inspect.media import inspect_media
+from ingest.inspect.opinion import media_type, worth_asking
 from ingest.inspect.rars import MissingToolError, RarBackend
+from ingest.inspect.raws import CANDIDATES as RAW_CANDIDATES
+from ingest.inspect.raws import MIMES as RAW_MIMES
+from ingest.inspect.raws import inspect_raw, raw_kind
 from ingest.inspect.sevenzips import SevenZipBackend
 from ingest.inspect.tnefs import TnefBackend
 from ingest.inspect.zips import ZipBackend
@@ -91,6 +96,8 @@ class _Inspection:
             )
         head = read_head(path)
         found = classify(path, sniff(path, head=head))
+        if worth_asking(found, expected):  # libmagic and the name disagree, or libmagic knows nothing
+            found = media_type(inspect_media(path), head) or found
         facts = self._measure(path, found, size=size, depth=depth)
         mismatch = expected is not None and expected is not facts.kind and not _sound_only_video(expected, facts)
         problems = facts.problems
@@ -112,6 +119,17 @@ class _Inspection:
             members=facts.members,
         )
 
+    def _raw_facts(self, base: FileFacts, path: Path) -> FileFacts | None:
+        """A camera RAW measured by its real image (or refused as unreadable); None: no RAW."""
+        kind = raw_kind(path, base.mime)
+        if kind is None:
+            return None
+        found = inspect_raw(path, kind=kind, limits=self._budget.limits)
+        if found is None:
+            return None
+        mime = RAW_MIMES.get(kind.name, base.mime)
+        return replace(base, mime=mime, label=kind.label, problems=found.problems, image=found.facts)
+
     def _measure(self, path: Path, found: FileType, *, size: int, depth: int) -> FileFacts:
         base = FileFacts(
             mime=found.mime,
@@ -121,6 +139,10 @@ class _Inspection:
             name_mismatch=False,
             is_description=found.is_description,
         )
+        if found.route is Route.IMAGE and found.mime in RAW_CANDIDATES:
+            raw = self._raw_facts(base, path)
+            if raw is not None:
+                return raw
         if found.route is Route.IMAGE:
             picture = inspect_image(path, mime=found.mime, limits=self._budget.limits)
             if picture.facts is None and found.mime in WEAK_IMAGE_MIMES:
@@ -150,15 +172,20 @@ def _sound_only_video(expected: AttachmentKind, facts: FileFacts) -> bool:
 
     Songs come that way and are fine; where a video is needed the collection rule says so.
     """
-    return expected is AttachmentKind.VIDEO and facts.kind is AttachmentKind.AUDIO and facts.mime in SOUND_IN_VIDEO
+    sound = facts.kind is AttachmentKind.AUDIO
+    return (
+        expected is AttachmentKind.VIDEO and sound and (facts.mime in SOUND_IN_VIDEO or facts.mime.startswith("video/"))
+    )
 
 
 def _media_facts(base: FileFacts, media: MediaFacts, path: Path) -> FileFacts:
-    kind, label = base.kind, base.label
+    kind = base.kind
+    found = FileType(mime=base.mime, kind=base.kind, label=base.label)
+    label = media_label(found, has_video=media.has_video, has_audio=media.has_audio)
     if media.has_video:
-        kind, label = AttachmentKind.VIDEO, label.replace("音频", "视频")
+        kind = AttachmentKind.VIDEO
     elif media.has_audio:
-        kind, label = AttachmentKind.AUDIO, label.replace("视频", "音频")
+        kind = AttachmentKind.AUDIO
     noun = KIND_NOUNS[kind] if kind in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) else "媒体"
     problems: tuple[str, ...] = ()
     if media.has_audio and not media.truncated:

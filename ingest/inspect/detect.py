@@ -45,6 +45,7 @@ _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 _EXECUTABLE = "可执行程序"
+EXECUTABLE_LABELS = frozenset({_EXECUTABLE, "脚本文件", "Windows 安装程序"})
 TNEF_LABEL = "Outlook 封装文件（winmail.dat）"
 # the first bytes of programs, whatever libmagic makes of the rest
 _PROGRAM_MAGIC = (
@@ -179,6 +180,7 @@ _START_SIGNED = frozenset(
 _EXTENSIONS: dict[AttachmentKind, frozenset[str]] = {
     _K.PHOTO: frozenset(
         {"jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif", "psd"}
+        | {"dng", "cr2", "cr3", "crw", "nef", "arw", "orf", "rw2", "raf", "pef", "srw"}  # camera RAW
     ),
     _K.VIDEO: frozenset(
         {
@@ -237,6 +239,39 @@ KIND_NOUNS = {
 }
 
 
+# A container that holds only sound is named as its sound files are (an MP4 with only sound is an
+# M4A, an ASF a WMA); one that libmagic took for sound but holds a picture, as its video files are.
+_SOUND_ONLY = {
+    "video/mp4": "M4A 音频",
+    "video/x-m4v": "M4A 音频",
+    "video/x-ms-asf": "WMA 音频",
+    "video/x-ms-wmv": "WMA 音频",
+    "video/x-matroska": "MKA 音频",
+    "video/webm": "WebM 音频",
+}
+_PICTURED = {
+    "audio/mp4": "MP4 视频",
+    "audio/x-m4a": "MP4 视频",
+    "audio/x-ms-wma": "WMV 视频",
+    "audio/ogg": "OGG 视频",
+    "application/ogg": "OGG 视频",
+}
+
+
+def by_mime(mime: str) -> FileType | None:
+    """The type table's row for a MIME type, or None when the table does not have it."""
+    return _BY_MIME.get(mime)
+
+
+def media_label(found: FileType, *, has_video: bool, has_audio: bool) -> str:
+    """What a media file is called once its streams are known: `WMA 音频`, `M4A 音频`, `MP4 视频`."""
+    if has_video:
+        return _PICTURED.get(found.mime) or found.label.replace("音频", "视频")
+    if has_audio:
+        return _SOUND_ONLY.get(found.mime) or found.label.replace("视频", "音频")
+    return found.label
+
+
 def read_head(path: Path) -> bytes:
     """The first HEAD_BYTES of a file: enough for the signatures that sniff and is_program look at."""
     with path.open("rb") as handle:
@@ -278,7 +313,7 @@ def _known_by_start(mime: str) -> bool:
 
 def is_program(path: Path, label: str, *, head: bytes | None = None) -> bool:
     """A program or script, by its first bytes (or libmagic's type), whatever the file is called."""
-    if label in (_EXECUTABLE, "脚本文件", "Windows 安装程序"):
+    if label in EXECUTABLE_LABELS:
         return True
     if head is None:
         head = read_head(path)

@@ -85,6 +85,12 @@ def _decode_small(image: Image.Image) -> bool:
     return True
 
 
+def camera_facts(image: Image.Image) -> tuple[datetime | None, str | None]:
+    """EXIF DateTimeOriginal and the camera of an opened picture (None for what it does not say)."""
+    taken_at, camera, _ = _exif(image)
+    return taken_at, camera
+
+
 def _exif(image: Image.Image) -> tuple[datetime | None, str | None, int]:
     try:
         exif = image.getexif()

@@ -16,6 +16,7 @@ from campaign.settings import KindRules
 from ingest.rules import Problem, SetAside
 from ingest.rules.hints import missing_video
 from ingest.rules.platforms import service_platform
+from ingest.rules.severity import reminder_note, reminder_remark, reminds, weigh
 from ingest.rules.works import group_works, sound_problems, work_problems
 from store.enums import AttachmentKind
 
@@ -244,6 +245,12 @@ def _photography(sub: Submission, rules: KindRules, review: Review) -> list[Prob
             review.remarks.append(f"照片“{f.name}”：{'，'.join(details)}。")
     review.notes.extend(_photo_dates(photos, rules))
     fix = "请发送相机或手机拍摄的原图（用“原图”或文件方式发送，不要发微信压缩后的图片）。"
+    if reminds(rules.severity, "photo_size"):  # a guideline: every photo is registered, the small ones noted
+        for _, f, why in small:
+            problem = Problem(code="photo-too-small", text=f"照片“{f.name}”{why}", fix=fix)
+            review.notes.append(reminder_note(problem, "photo_size"))
+            review.remarks.append(reminder_remark(problem, "photo_size"))
+        return []
     if len(small) == len(photos):
         return [Problem(code="photo-too-small", text=f"照片“{f.name}”{why}", fix=fix) for _, f, why in small]
     for index, f, why in small:
@@ -271,5 +278,5 @@ def review_collection(sub: Submission, rules: KindRules, *, described: bool) -> 
         case MailboxKind.OFFLINE_ACTIVITY:
             problems = []
             review.notes.extend(_photo_dates(_usable(sub.files, AttachmentKind.PHOTO), rules))
-    review.problems.extend(problems)
+    review.problems.extend(weigh(problems, rules.severity, review.notes, review.remarks))
     return review

@@ -48,9 +48,17 @@ def missing_video(kind: MailboxKind, files: Sequence[FileView]) -> Problem | Non
             text=f"文件“{f.name}”是 MP4 但没有画面（只有声音）",
             fix=f"{work}须为视频。{_RECORD[kind]}",
         )
+    slides = kind is MailboxKind.MICRO_LESSON and any(f.mime in SLIDES and f.valid for f in files)
+    if sound and slides:  # courseware is courseware: the mail is not "only sound"
+        return Problem(
+            code="slides-not-video",
+            text="微课须为录制的视频，本邮件只有课件（PPT）和音频文件，没有视频",
+            fix="请边放课件边讲解，用 PowerPoint 的“录制幻灯片演示”或录屏软件把课件和讲解录成一个视频，"
+            "导出为 MP4 后重新发送（课件可作为附件一并发送）。",
+        )
     if sound:
         return Problem(code="audio-not-video", text=f"{work}须为视频（本邮件只有音频文件）", fix=_RECORD[kind])
-    if kind is MailboxKind.MICRO_LESSON and any(f.mime in SLIDES and f.valid for f in files):
+    if slides:
         return Problem(
             code="slides-not-video",
             text="微课须为录制的视频，不能只发课件（PPT）",
