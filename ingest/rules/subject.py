@@ -225,6 +225,9 @@ def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
     titled = _TITLE.search(text)
     if titled is not None:
         return units, titled.group(1).strip()
+    segment = unit_segment(text)
+    if segment is not None and roster.find_all(segment[0]) == units[:1]:
+        return units, _LEADING_WORDS.sub("", segment[1].strip(_JOINERS)).strip(_JOINERS)  # the whole name off
     rest = text
     for label in sorted(labels(units[0]), key=len, reverse=True):
         if label in rest:

@@ -55,11 +55,11 @@ def report_unit_part(text: str) -> str | None:
 
 
 def unit_segment(outside: str) -> tuple[str, str] | None:
-    """(the unit as typed, the rest) in what a work's subject has outside its title: the whole segment
-    that ends like an organisation (…工会, …公司), from its start; None when none does."""
-    segments = [name_part(s) for s in re.split(r"[\s+＋\-—_、,，:：|/]+", outside)]
+    """(the unit as typed, the rest as typed) in what a work's subject has outside its title: the whole
+    segment that ends like an organisation (…工会, …公司), from its start; None when none does."""
+    segments = [s for s in re.split(r"[\s+＋\-—_、,，:：|/]+", outside) if s]
     for i, segment in enumerate(segments):
-        if len(segment) >= 3 and _UNIT_END.search(segment):
-            rest = " ".join(s for j, s in enumerate(segments) if j != i and s)
-            return capped(segment), rest
+        name = name_part(segment)
+        if len(name) >= 3 and _UNIT_END.search(name):
+            return capped(name), " ".join(s for j, s in enumerate(segments) if j != i)
     return None
