@@ -124,7 +124,7 @@ def detail(item: Item) -> str:
     if item.status is MessageStatus.RECEIVED:
         return "已收下，尚未审核"
     if item.status is MessageStatus.CONVERSATION:  # what the unit wrote back (a question, a thank-you)
-        return clean_text(item.remarks[0], max_chars=REASON_CHARS) if item.remarks else "—"
+        return clean_text(item.remarks[0].removeprefix("来信："), max_chars=REASON_CHARS) if item.remarks else "—"
     return item.reasons[0] if item.reasons else "—"
 
 
