@@ -111,6 +111,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "received": ("待处理", "wait"),
     "ignored": ("不予处理", "muted"),
     "duplicate": ("重复投递", "muted"),
+    "conversation": ("来信", "wait"),
 }
 
 #: How the hosts read a file's kind (keyed by the attachment kind value).

@@ -245,7 +245,9 @@ class DigestSettings:
 @dataclass(frozen=True, kw_only=True)
 class Unit:
     name: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other ways senders write it, matched exactly: the override
+    former: tuple[str, ...] = ()  # names the unit had before (a renamed company's union)
+    registered: str | None = None  # its registered full name, where the notice's wording differs
     activity_quota: int | None = None
     allowed_senders: tuple[str, ...] = ()  # addresses or domains; empty: anyone may send for the unit
 

@@ -10,6 +10,7 @@ from ingest.chain import Decision
 from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import without_reply_prefixes
 from ingest.mail.links import NETDISK, LargeLink
+from ingest.mail.ours import without_our_suffixes
 from ingest.rules.content import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
 from notify.safe import clean_text
@@ -54,7 +55,9 @@ def reply_context(
     common = {
         "addressee": clean_text(msg.unit or "", max_chars=100) or "贵单位",
         "subject": clean_text(subject, max_chars=150) or "（无标题）",
-        "subject_line": clean_text(without_reply_prefixes(subject), max_chars=150) or "（无标题）",
+        # our own suffixes off, so that answering a reply of ours never stacks them: （未通过…）（已收到）
+        "subject_line": clean_text(without_our_suffixes(without_reply_prefixes(subject)), max_chars=150)
+        or "（无标题）",
         "collection": KIND_NAMES[kind],
         "received_at": datetime_text(local(msg.arrived_at)),  # when the provider received it
         "campaign": replies.campaign,

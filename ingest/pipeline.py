@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
-from ingest import activities, seen
+from ingest import activities, seen, thread
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
 from ingest.extract import Extractor
@@ -250,6 +250,14 @@ class Pipeline:
             self.blobs.sync()  # the files durable, in one flush, before the rows naming them commit
             links = find_links(mail.text, mail.html)
             msg.large_attachment_links = [link.as_dict() for link in links]
+
+        with stage(Stage.CLASSIFY):  # an answer to one of our replies with nothing new: no verdict, no reply
+            talk = (
+                None if unreadable else thread.conversation(session, mail=mail, kind=box.kind, files=files, links=links)
+            )
+            if talk is not None:
+                msg.unit = msg.unit or talk.unit
+                return self._record(msg, talk.decision), key
 
         with stage(Stage.VALIDATE):
             registered = None

@@ -1,4 +1,4 @@
-"""The roster of units: exact matching of what a sender typed, and the closest names when it fails."""
+"""The roster of units: exact matching of what a sender typed, recognition as a host would, the closest names."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from campaign.notice import NAME_NOISE
-from campaign.notice import name_key as key
 from campaign.settings import Unit
+from ingest.unitname import Recognition, labels, recognise
+from ingest.unitname import fold as key
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,8 +19,8 @@ class Roster:
 
     @cached_property
     def _labels(self) -> tuple[tuple[str, Unit], ...]:
-        """Every name and alias by its key, in roster order (computed once: the roster never changes)."""
-        return tuple((key(label), unit) for unit in self.units for label in (unit.name, *unit.aliases))
+        """Every name, alias, former and registered name by its key, in roster order (computed once)."""
+        return tuple((key(label), unit) for unit in self.units for label in labels(unit))
 
     @cached_property
     def _longest_first(self) -> tuple[tuple[str, Unit], ...]:
@@ -96,6 +97,18 @@ class Roster:
                 ratio = max(ratio, 0.8)
             scores[unit.name] = max(scores.get(unit.name, 0.0), ratio)
         return sorted(scores.items(), key=lambda kv: (-kv[1], self.order(kv[0])))
+
+    def recognise(self, typed: str) -> Recognition:
+        """The unit a name that is none of the roster's labels means, as a host would read it."""
+        return recognise(typed, self.units)
+
+    def other_name(self, unit: Unit, text: str) -> str | None:
+        """The former or registered name of unit that text uses, when it uses neither its name nor an alias."""
+        k = key(text)
+        if any(key(label) in k for label in (unit.name, *unit.aliases)):
+            return None
+        others = (*unit.former, *((unit.registered,) if unit.registered else ()))
+        return next((label for label in sorted(others, key=len, reverse=True) if key(label) in k), None)
 
     def closest(self, text: str, *, limit: int = 3) -> list[str]:
         """Roster names closest to text, best first; never empty when the roster is not."""

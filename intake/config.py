@@ -174,10 +174,12 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     units: list[Unit] = []
     seen: dict[str, str] = {}
     for un in root.tables("units"):
-        un.unknown({"name", "aliases", "activity_quota", "allowed_senders"})
+        un.unknown({"name", "aliases", "former", "registered", "activity_quota", "allowed_senders"})
         uname = un.text("name", REQUIRED)
         aliases = un.str_list("aliases", ())
-        for label in (uname, *aliases):
+        former = un.str_list("former", ())
+        registered = un.text("registered", None)
+        for label in (uname, *aliases, *former, *([registered] if registered else [])):
             if label in seen:
                 raise ConfigError(f"{un.key('name')}: {label!r} already names {seen[label]!r}")
             seen[label] = uname
@@ -190,6 +192,8 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
             Unit(
                 name=uname,
                 aliases=aliases,
+                former=former,
+                registered=registered,
                 activity_quota=un.integer("activity_quota", None),
                 allowed_senders=tuple(a.strip() for a in allowed),
             )

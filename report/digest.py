@@ -47,7 +47,7 @@ from report.sections import (
     what,
     who,
 )
-from report.snapshot import Campaign, UnitFigures, gather
+from report.snapshot import Campaign, Item, UnitFigures, gather
 from report.sources import Sources
 from store.enums import MessageStatus
 
@@ -74,6 +74,9 @@ def build_view(
         else:
             new = [i for i in campaign.items if prev_sent is None or i.received_at > prev_sent]  # stored since
         since = f"{date_text(prev_day, year=day.year)}的日报以来"
+    # answers to our replies are shown when they say something (a unit may ask a question), never counted
+    talk = [i for i in campaign.conversations if i.remarks and (previous is None or _since(i, previous))]
+    new = sorted([*new, *talk], key=lambda i: i.id)
     new_activity: dict[str, int] = defaultdict(int)
     new_works: dict[MailboxKind, int] = defaultdict(int)
     for item in new:
@@ -171,6 +174,8 @@ def build_view(
         todo.append(f"{len(bad_boxes)} 个邮箱收信异常：{'、'.join(bad_boxes)}")
     if waiting:
         todo.append(f"{len(waiting)} 份退回的报送尚未重新报送")
+    if talk:
+        todo.append(f"{len(talk)} 封单位答复本服务回复的来信（未附报送材料），请阅读：见新收到的邮件中的“来信”")
     checks = sum(1 for n in count_notes if n.check)
     if checks:
         todo.append(f"{checks} 份线下活动报告写明的场次异常，需要核对（intake count 邮件ID 场次）")
@@ -235,6 +240,14 @@ def build_view(
         count_notes_more=max(0, len(noted) - NOTE_LIMIT),
         rule=counting.RULE_TEXT,
     )
+
+
+def _since(item: Item, previous: tuple[dt.date, dt.datetime | None, int | None]) -> bool:
+    """Whether item is new since the previous digest (by the newest message it covered, else by time)."""
+    _, sent, through = previous
+    if through is not None:
+        return item.id > through
+    return sent is None or item.received_at > sent
 
 
 def _previous(app: Sources, day: dt.date) -> tuple[dt.date, dt.datetime | None, int | None] | None:

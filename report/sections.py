@@ -32,7 +32,13 @@ NEW_LIMIT, WAITING_LIMIT, LINK_LIMIT, ADMIN_LIMIT, NOTE_LIMIT = 30, 20, 20, 20, 
 URGENT_LINK_DAYS = 3
 WEEKDAYS = "一二三四五六日"
 
-SHOWN_STATUSES = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.RECEIVED)
+SHOWN_STATUSES = (
+    MessageStatus.ACCEPTED,
+    MessageStatus.REJECTED,
+    MessageStatus.FAILED,
+    MessageStatus.RECEIVED,
+    MessageStatus.CONVERSATION,
+)
 _EXPIRES = re.compile(r"(?:(\d{4})\s*[年\-/.])?\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
 
 
@@ -118,6 +124,8 @@ def detail(item: Item) -> str:
         return f"在“{item.stage or '?'}”阶段出错，已尝试 {item.attempts} 次"
     if item.status is MessageStatus.RECEIVED:
         return "已收下，尚未审核"
+    if item.status is MessageStatus.CONVERSATION:  # what the unit wrote back (a question, a thank-you)
+        return clean_text(item.remarks[0].removeprefix("来信："), max_chars=REASON_CHARS) if item.remarks else "—"
     return item.reasons[0] if item.reasons else "—"
 
 

@@ -129,6 +129,7 @@ class Campaign:
     items: tuple[Item, ...]  # by id
     given_up: tuple[tuple[int, str, str], ...]  # (message id, recipient, last error) of replies given up
     states: dict[str, MailboxState]
+    conversations: tuple[Item, ...] = ()  # answers to our replies that submit nothing, by id (never counted)
 
     @property
     def quota_units(self) -> tuple[UnitFigures, ...]:
@@ -284,7 +285,8 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         for r in rows
         if r.mailbox in boxes
     )
-    items = _shared_work_files(items)
+    conversations = tuple(i for i in items if i.status is MessageStatus.CONVERSATION)
+    items = _shared_work_files(tuple(i for i in items if i.status is not MessageStatus.CONVERSATION))
     number = 0
     units: list[UnitFigures] = []
     for u in settings.units:
@@ -334,4 +336,5 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         items=items,
         given_up=tuple(given_up),
         states=states,
+        conversations=conversations,
     )

@@ -14,6 +14,7 @@ class MessageStatus(enum.StrEnum):
     IGNORED = "ignored"  # auto-replies, bounces, list mail, our own mail: no verdict, no reply
     FAILED = "failed"  # our fault: an exception, recorded with stage and traceback
     DUPLICATE = "duplicate"  # a second delivery of a stored submission: never judged or answered again
+    CONVERSATION = "conversation"  # a unit answering one of our replies with nothing to submit: never answered
 
 
 class ArrivalSource(enum.StrEnum):

@@ -109,7 +109,7 @@ def test_nothing_is_fetched_twice_across_polls_and_restarts(
     ("subject", "expected_unit_hint"),
     [
         ("西宁总工会活动照片", "西宁市总工会线下活动汇总"),  # wrong convention, unit recognisable
-        ("海南总工会线下活动汇总", "海南州总工会"),  # unknown unit, closest named
+        ("海西州总工会线下活动汇总", "海南州总工会"),  # unknown unit, closest named
     ],
 )
 def test_wrong_subject_or_unknown_unit_is_rejected_with_closest_units(

@@ -51,11 +51,11 @@ def test_tolerant_forms_find_the_unit(subject: str) -> None:
 
 
 def test_unknown_unit_names_closest() -> None:
-    verdict = check_subject("海南总工会线下活动汇总", kind=REPORT, roster=ROSTER)
+    verdict = check_subject("海西州总工会线下活动汇总", kind=REPORT, roster=ROSTER)
     assert verdict.unit is None
     assert verdict.suggestions[0] == "海南州总工会"
     (problem,) = verdict.problems
-    assert problem.text == "标题中的单位“海南总工会”不在活动单位名单中"
+    assert problem.text == "标题中的单位“海西州总工会”不在活动单位名单中"
     assert "海南州总工会" in problem.fix and "西宁市总工会线下活动汇总" in problem.fix
 
 
@@ -110,7 +110,7 @@ def test_the_longest_roster_name_wins_and_an_alias_is_its_unit() -> None:
 @pytest.mark.parametrize(
     ("subject", "text"),
     [
-        ("关于海南总工会线下活动汇总的报告", "标题中的单位“海南总工会”不在活动单位名单中"),
+        ("关于海西州总工会线下活动汇总的报告", "标题中的单位“海西州总工会”不在活动单位名单中"),
         ("关于线下活动汇总的报告", "标题中没有写明活动单位名单中的单位"),
         ("线下活动汇总", "标题中没有写明活动单位名单中的单位"),
     ],

@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from campaign.notice import REPORT_SUFFIX, MailboxKind, convention, name_key
 from campaign.settings import Unit
 from ingest.mail.decode import normalise_subject
+from ingest.mail.ours import without_our_suffixes
 from ingest.roster import Roster
 from ingest.rules import Finding, Problem
+from ingest.rules.unitpart import as_report, report_unit_part, unit_segment
+from ingest.unitname import Recognition, labels, simplified
 
 if TYPE_CHECKING:  # the case module imports this one
     from ingest.rules.case import Case
@@ -27,16 +30,56 @@ class SubjectVerdict:
     title: str | None
     problems: tuple[Problem, ...]
     suggestions: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # how the unit was read, when not by its roster name or an alias
+    remarks: tuple[str, ...] = ()  # for the hosts: a unit recognised by likeness, to be checked
 
 
 def _clean(subject: str) -> str:
-    text = normalise_subject(subject)
-    text = _BRACKETS.sub(" ", text)
+    """The subject to read: reply prefixes and our own reply suffixes off, simplified characters, NFKC."""
+    text = without_our_suffixes(normalise_subject(subject))
+    text = _BRACKETS.sub(" ", simplified(text))
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def _known(unit: Unit, text: str, roster: Roster, *, title: str | None = None) -> SubjectVerdict:
+    """A unit named by one of its labels; a former or registered name is told back with the roster name."""
+    other = roster.other_name(unit, text)
+    notes = (f"标题中的单位“{other}”已按“{unit.name}”登记。",) if other else ()
+    return SubjectVerdict(unit=unit.name, title=title, problems=(), suggestions=(), notes=notes)
+
+
+def _recognised(found: Recognition, *, title: str | None = None) -> SubjectVerdict:
+    assert found.unit is not None
+    return SubjectVerdict(
+        unit=found.unit.name,
+        title=title,
+        problems=(),
+        suggestions=(),
+        notes=(f"标题中的单位“{found.typed}”已按“{found.unit.name}”登记。",),
+        remarks=(found.remark(),),
+    )
+
+
+def _ambiguous(found: Recognition, kind: MailboxKind) -> SubjectVerdict:
+    names = [u.name for u in found.ambiguous[:3]]
+    conv, example = convention(kind)
+    shown = "“" + "”还是“".join(names) + "”"
+    return SubjectVerdict(
+        unit=None,
+        title=None,
+        suggestions=tuple(names),
+        problems=(
+            Problem(
+                code="ambiguous-unit",
+                text=f"标题中的单位“{found.typed}”无法确定是{shown}",
+                fix=f"请在标题中写明本单位在活动单位名单中的全称。标题格式为“{conv}”，例如“{example}”。",
+            ),
+        ),
+    )
+
+
 # what a sender plausibly typed as a unit: a name ending like an organisation's
-_UNIT_LIKE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,30}?(?:工会委员会|总工会|工会|工委|委员会|联合会|集团|公司)")
+_UNIT_LIKE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,40}(?:工会委员会|总工会|工会|工委|委员会|联合会|集团|公司)")
 _LEADING_WORDS = re.compile(r"^(?:关于|报送|上报|提交|呈报|转发|转)+")
 _NOT_A_NAME = re.compile(r"关于|的|报告|汇报|材料|照片|图片|活动|通知|附件")
 _NOTES = re.compile(r"\([^()]*\)|\d{1,2}\s*月(?:份)?|第?[一二三四五六七八九十\d]+\s*(?:批|期)")
@@ -62,9 +105,10 @@ def _typed_unit(text: str) -> str | None:
     return None
 
 
-def _unknown_unit(text: str, roster: Roster, kind: MailboxKind) -> SubjectVerdict:
-    typed = _typed_unit(text)
-    closest = roster.closest(typed or text)
+def _unknown_unit(text: str, roster: Roster, kind: MailboxKind, *, found: Recognition | None = None) -> SubjectVerdict:
+    typed = found.typed if found is not None else _typed_unit(text)
+    alike = [u.name for u in found.closest[:3]] if found is not None else []
+    closest = alike or roster.closest(typed or text)
     conv, example = convention(kind)
     what = f"标题中的单位“{typed}”不在活动单位名单中" if typed else "标题中没有写明活动单位名单中的单位"
     return SubjectVerdict(
@@ -126,16 +170,33 @@ def _wrong_format(subject: str, roster: Roster, kind: MailboxKind) -> SubjectVer
 
 def _report(text: str, roster: Roster) -> SubjectVerdict:
     """`单位+线下活动汇总`, as people write it: the unit anywhere (after 关于, 青海省, in brackets, after
-    the words), with month or batch notes and quotes around; the longest roster name wins."""
+    the words), with month or batch notes and quotes around; the longest roster name wins. 线下活动
+    开展情况汇总, 开展情况汇总, 情况汇总 are read as 线下活动汇总; a unit on no label is recognised by likeness."""
     kind = MailboxKind.OFFLINE_ACTIVITY
+    text = as_report(text)
     if REPORT_SUFFIX not in name_key(text):
         return _wrong_format(text, roster, kind)
     units = roster.find_all(text)
     if len(units) > 1:
         return _several_units(units, kind)
-    if not units:
+    if units:
+        return _known(units[0], text, roster)
+    typed = report_unit_part(text)
+    if typed is None:
         return _unknown_unit(text, roster, kind)
-    return SubjectVerdict(unit=units[0].name, title=None, problems=(), suggestions=())
+    return _by_likeness(typed, text, roster, kind) or _unknown_unit(text, roster, kind, found=roster.recognise(typed))
+
+
+def _by_likeness(
+    typed: str, text: str, roster: Roster, kind: MailboxKind, *, title: str | None = None
+) -> SubjectVerdict | None:
+    """The verdict on a unit typed in no roster label: taken, ambiguous, or None when no unit is likely."""
+    found = roster.recognise(typed)
+    if found.unit is not None:
+        return _recognised(found, title=title)
+    if found.ambiguous:
+        return _ambiguous(found, kind)
+    return None
 
 
 def _title(rest: str) -> str:
@@ -151,7 +212,7 @@ def _as_sent(title: str, subject: str) -> str:
     """The title in the sender's own characters (full-width punctuation kept): found in the subject
     as received, where it reads the same once normalised; else as read."""
     for candidate in map(str, _TITLE.findall(subject)):
-        if unicodedata.normalize("NFKC", candidate).strip() == title:
+        if simplified(candidate).strip() == title:
             return candidate.strip()
     return title
 
@@ -164,8 +225,11 @@ def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
     titled = _TITLE.search(text)
     if titled is not None:
         return units, titled.group(1).strip()
+    segment = unit_segment(text)
+    if segment is not None and roster.find_all(segment[0]) == units[:1]:
+        return units, _LEADING_WORDS.sub("", segment[1].strip(_JOINERS)).strip(_JOINERS)  # the whole name off
     rest = text
-    for label in sorted((units[0].name, *units[0].aliases), key=len, reverse=True):
+    for label in sorted(labels(units[0]), key=len, reverse=True):
         if label in rest:
             rest = rest.replace(label, " ", 1)
             break
@@ -180,33 +244,52 @@ def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> Subject
     hit = roster.prefix(_CATEGORY.sub("", text, count=1).lstrip(_JOINERS) if _CATEGORY.match(text) else text)
     if hit is not None:
         unit, rest = hit
-        unit_name, title = unit.name, _title(rest)
+        title = _title(rest)
     else:
         elsewhere = _unit_elsewhere(text, roster)
         if elsewhere is None:
-            outside = _CATEGORY.sub(" ", _TITLE.sub(" ", text))
-            if _typed_unit(outside) is not None:  # a unit, but not one on the roster
-                return _unknown_unit(outside, roster, kind)
-            return _wrong_format(text, roster, kind)
+            return _work_by_likeness(text, subject, roster, kind)
         units, title = elsewhere
         if len(units) > 1:
             return _several_units(units, kind)
-        unit_name = units[0].name
+        unit = units[0]
     if not title:
-        conv, example = convention(kind)
-        return SubjectVerdict(
-            unit=unit_name,
-            title=None,
-            suggestions=(),
-            problems=(
-                Problem(
-                    code="missing-title", text="邮件标题中没有作品名称", fix=f"标题格式为“{conv}”，例如“{example}”。"
-                ),
-            ),
-        )
-    return SubjectVerdict(unit=unit_name, title=_as_sent(title, subject), problems=(), suggestions=())
+        return _missing_title(unit.name, kind)
+    return _known(unit, text, roster, title=_as_sent(title, subject))
+
+
+def _missing_title(unit: str, kind: MailboxKind) -> SubjectVerdict:
+    conv, example = convention(kind)
+    return SubjectVerdict(
+        unit=unit,
+        title=None,
+        suggestions=(),
+        problems=(
+            Problem(code="missing-title", text="邮件标题中没有作品名称", fix=f"标题格式为“{conv}”，例如“{example}”。"),
+        ),
+    )
+
+
+def _work_by_likeness(text: str, subject: str, roster: Roster, kind: MailboxKind) -> SubjectVerdict:
+    """A work's subject whose unit is on no roster label: the unit typed outside the title, read by
+    likeness; the title in 《》, else what is left beside the unit."""
+    outside = _CATEGORY.sub(" ", _TITLE.sub(" ", text))
+    segment = unit_segment(outside)
+    if segment is None:
+        if _typed_unit(outside) is not None:  # a unit, but not one on the roster
+            return _unknown_unit(outside, roster, kind)
+        return _wrong_format(text, roster, kind)
+    typed, rest = segment
+    titled = _TITLE.search(text)
+    title = titled.group(1).strip() if titled is not None and titled.group(1).strip() else _title(rest)
+    verdict = _by_likeness(typed, text, roster, kind, title=_as_sent(title, subject) if title else None)
+    if verdict is None:
+        return _unknown_unit(outside, roster, kind, found=roster.recognise(typed))
+    if verdict.unit is not None and not title:
+        return _missing_title(verdict.unit, kind)
+    return verdict
 
 
 def subject_convention(case: Case) -> Finding:
     """The rule: the subject follows its mailbox's convention and names a roster unit."""
-    return Finding(problems=case.subject.problems)
+    return Finding(problems=case.subject.problems, notes=case.subject.notes, remarks=case.subject.remarks)
