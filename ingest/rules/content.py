@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, KindRules
-from ingest.inspect.facts import ImageFacts, MediaFacts
+from ingest.inspect.facts import DocumentFacts, ImageFacts, MediaFacts
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
 from ingest.rules.platforms import URL
@@ -52,6 +52,7 @@ class FileView:
     image: ImageFacts | None = None
     executable: bool = False  # a program or script: never valid, always a reason to reject
     note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
+    document: DocumentFacts | None = None  # a report document that was read: its text and pictures
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,9 +103,40 @@ def _meaningful_chars(*, text: str, html: str) -> int:
     return len(_MEANINGFUL.findall(own))
 
 
+def describes(f: FileView) -> bool:
+    """Whether a file is a description: a document whose text has the minimum of words (a Word or
+    PDF file whose text could not be read, e.g. a scan, counts by its type as before)."""
+    if not f.valid:
+        return False
+    if f.document is not None and f.document.text is not None:
+        words = _EMAIL.sub(" ", URL.sub(" ", f.document.text))
+        return len(_MEANINGFUL.findall(words)) >= MIN_DESCRIPTION_CHARS
+    return f.is_description
+
+
 def has_description(sub: Submission) -> bool:
     meaningful = _meaningful_chars(text=sub.text, html=sub.html)
-    return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
+    return meaningful >= MIN_DESCRIPTION_CHARS or any(describes(f) for f in sub.files)
+
+
+def documents_without_photos(files: Sequence[FileView]) -> list[str]:
+    """Why each document that was read gave no photo, in the sender's words (the pictures that are
+    no photos are listed on their own)."""
+    found: list[str] = []
+    for f in files:
+        if f.document is None or f.problems or f.document.pictures:
+            continue
+        found.append(f"附件“{f.name}”中没有图片")
+    return found
+
+
+def document_notes(files: Sequence[FileView]) -> list[str]:
+    """A document with more pictures than are looked at: the sender learns which were seen."""
+    return [
+        f"“{f.name}”中的图片超过 {f.document.pictures} 张，只查看了前 {f.document.pictures} 张"
+        for f in files
+        if f.document is not None and f.document.more_pictures
+    ]
 
 
 def _file_problem(f: FileView, text: str) -> Problem:
@@ -151,11 +183,13 @@ def check_offline_report(sub: Submission) -> list[Problem]:
             )
         else:
             seen = "".join(f"“{f.name}”{f.note}；" for f in small)
+            seen += "".join(f"{why}；" for why in documents_without_photos(sub.files))
             problems.append(
                 Problem(
                     code="no-photo",
                     text="邮件中没有活动照片",
-                    fix=f"{seen}请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。",
+                    fix=f"{seen}请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中，"
+                    "或放入 Word/PDF 汇总文档中，然后重新发送。",
                 )
             )
     if not has_description(sub):
@@ -163,7 +197,8 @@ def check_offline_report(sub: Submission) -> list[Problem]:
             Problem(
                 code="no-description",
                 text=f"邮件中没有活动的简要说明（正文少于 {MIN_DESCRIPTION_CHARS} 个字，也没有说明文档）",
-                fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，或附上 Word/PDF 说明文档。",
+                fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，"
+                "或附上写有这些内容的 Word/PDF 文档或表格。",
             )
         )
     return problems
@@ -213,7 +248,7 @@ def content(case: Case) -> Finding:
     )
     return Finding(
         problems=tuple(found.problems),
-        notes=tuple(found.notes),
+        notes=(*found.notes, *document_notes(case.files)),
         remarks=tuple(found.remarks),
         set_aside=tuple(found.set_aside),
     )
