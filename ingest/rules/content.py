@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, KindRules
+from ingest.inspect.documents import PASSWORD
 from ingest.inspect.facts import DocumentFacts, ImageFacts, MediaFacts
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
@@ -140,6 +141,10 @@ def document_notes(files: Sequence[FileView]) -> list[str]:
 
 
 def _file_problem(f: FileView, text: str) -> Problem:
+    if text == PASSWORD:
+        return Problem(
+            code="bad-file", text=text, fix=f"请取消“{f.name}”的打开密码（或另存为不加密的文件）后重新发送。"
+        )
     if f.executable:
         return Problem(
             code="program", text=text, fix=f"请删除“{f.name}”后重新发送；作品和材料请用图片、视频或文档格式。"
