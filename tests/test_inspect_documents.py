@@ -50,11 +50,11 @@ def test_an_entity_declaration_in_a_docx_is_refused(tmp_path: Path) -> None:
     assert facts.kind is AttachmentKind.DOCUMENT and facts.problems == (DAMAGED,)
 
 
-def test_damaged_documents_are_a_note_not_a_traceback(tmp_path: Path) -> None:
+def test_damaged_documents_are_a_problem_or_unread_never_a_traceback(tmp_path: Path) -> None:
     pdf = tmp_path / "坏.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\n" + bytes(range(256)) * 4)
     facts = inspect_file(pdf, filename=pdf.name, workdir=tmp_path / "w")
-    assert facts.problems == (DAMAGED,)
+    assert facts.problems == () and facts.document is not None and facts.document.unread  # judged by its type
     good = df.make_docx(tmp_path, name="good.docx", photos=())
     broken = tmp_path / "坏.docx"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as out:

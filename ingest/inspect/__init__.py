@@ -176,7 +176,9 @@ class _Inspection:
                     path=picture.path,
                 )
             )
-        document = DocumentFacts(text=read.text, pictures=len(members), more_pictures=read.more_pictures)
+        document = DocumentFacts(
+            text=read.text, pictures=len(members), more_pictures=read.more_pictures, unread=read.unread
+        )
         return replace(base, problems=tuple(read.problems), members=tuple(members), document=document)
 
 

@@ -49,6 +49,7 @@ class DocumentRead:
     pictures: list[Picture] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     more_pictures: bool = False
+    unread: bool = False  # our reader could not follow the file: judged by its type, the hosts told
 
 
 class Pictures:

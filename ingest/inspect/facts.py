@@ -32,6 +32,7 @@ class DocumentFacts:
     text: str | None  # the first MAX_TEXT_CHARS characters, paragraphs on lines of their own
     pictures: int  # pictures taken out of it (each inspected like an attached picture)
     more_pictures: bool = False  # it holds more pictures than document_max_pictures: the rest were not taken
+    unread: bool = False  # a PDF or old Word file our readers could not follow: judged by its type as before
 
 
 @dataclass(frozen=True, kw_only=True)

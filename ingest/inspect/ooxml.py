@@ -63,7 +63,8 @@ def read_ooxml(path: Path, budget: Budget) -> DocumentRead:
             return read
         files = [e for e in listing.entries if not e.is_dir and not e.is_symlink]
         texts = sorted((e for e in files if _TEXT_PARTS.fullmatch(e.name)), key=_order)
-        media = [e for e in files if _MEDIA.fullmatch(e.name)]
+        wanted = budget.limits.document_max_pictures > 0  # none are taken in a collection's mailbox
+        media = [e for e in files if wanted and _MEDIA.fullmatch(e.name)]
         sink = Extraction(budget=budget, archive_size=path.stat().st_size)
         backend.extract([*texts, *media], sink)
     finally:

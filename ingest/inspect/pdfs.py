@@ -1,6 +1,7 @@
 """Read a PDF (pypdf): the text of its pages and the pictures they show, page by page under caps.
 
-A PDF that needs a password to open is not read (one sealed only against editing or printing
+A PDF that pypdf cannot follow is left unread (judged by its type, as before, and the hosts are
+told); one that needs a password to open is not read (one sealed only against editing or printing
 opens with the empty password and is read). At most `document_max_pages` pages are looked at;
 each picture is checked by its declared size before it is decoded (JPEG is taken as it is
 stored), the same picture on several pages is taken once, and the pictures' bytes count against
@@ -17,7 +18,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from ingest.inspect.archives import Budget, LimitExceeded
-from ingest.inspect.documents import DAMAGED, PASSWORD, DocumentRead, Pictures, TextCollector
+from ingest.inspect.documents import PASSWORD, DocumentRead, Pictures, TextCollector
 
 _NOT_DECRYPTED = 0  # pypdf's PasswordType.NOT_DECRYPTED
 
@@ -35,8 +36,8 @@ def read_pdf(path: Path, budget: Budget) -> DocumentRead:
             _read_pages(reader, budget, read)
         except LimitExceeded:
             raise
-        except Exception:  # pypdf raises many types on damaged or hostile input
-            return DocumentRead(problems=[DAMAGED])
+        except Exception:  # pypdf raises many types on damaged, hostile or merely unusual input
+            return DocumentRead(unread=True)
     return read
 
 

@@ -5,7 +5,8 @@ the table stream, found through the FIB) says; pictures are stored as Office dra
 record header, one or two 16-byte ids, a tag byte, then the picture file itself) in the Data
 stream (pictures in the text) and the WordDocument stream (floating pictures): the JPEG, PNG and
 TIFF blips are taken out, each checked to start as its format does. A file marked encrypted is
-not read; a file that does not follow the format is read for nothing and said so.
+not read; a file that does not follow the format (an older WPS, a layout this reader does not
+know) is left unread: judged by its type as before, and the hosts are told.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from pathlib import Path
 import olefile
 
 from ingest.inspect.archives import Budget
-from ingest.inspect.documents import DAMAGED, PASSWORD, DocumentRead, Pictures, TextCollector
+from ingest.inspect.documents import PASSWORD, DocumentRead, Pictures, TextCollector
 
 MIMES = frozenset({"application/msword", "application/cdfv2", "application/vnd.ms-office", "application/x-ole-storage"})
-NOT_WORD97 = "文档格式较旧或无法识别，未能读取其中的文字和图片，请另存为 .docx 或 PDF 后重新发送"
 _FIB_IDENT = 0xA5EC
 _FLAG_TABLE1 = 0x0200  # fWhichTblStm: the table stream is 1Table, else 0Table
 _FLAG_ENCRYPTED = 0x0100
@@ -35,22 +35,22 @@ def read_word97(path: Path, budget: Budget) -> DocumentRead:
     try:
         ole = olefile.OleFileIO(str(path))
     except Exception:  # not a compound file, or a damaged one
-        return DocumentRead(problems=[DAMAGED])
+        return DocumentRead(unread=True)
     try:
         if not ole.exists("WordDocument"):
-            return DocumentRead(problems=[NOT_WORD97])
+            return DocumentRead(unread=True)
         if ole.exists("EncryptedPackage"):
             return DocumentRead(problems=[PASSWORD])
         budget.take(ole.get_size("WordDocument"))
         word = ole.openstream("WordDocument").read()
         if len(word) < _FC_CLX + 8 or struct.unpack_from("<H", word, 0)[0] != _FIB_IDENT:
-            return DocumentRead(problems=[NOT_WORD97])
+            return DocumentRead(unread=True)
         flags = struct.unpack_from("<H", word, 0x0A)[0]
         if flags & _FLAG_ENCRYPTED:
             return DocumentRead(problems=[PASSWORD])
         table_name = "1Table" if flags & _FLAG_TABLE1 else "0Table"
         if not ole.exists(table_name):
-            return DocumentRead(problems=[DAMAGED])
+            return DocumentRead(unread=True)
         budget.take(ole.get_size(table_name))
         table = ole.openstream(table_name).read()
         fc, lcb = struct.unpack_from("<II", word, _FC_CLX)
@@ -61,7 +61,7 @@ def read_word97(path: Path, budget: Budget) -> DocumentRead:
             _blips(ole.openstream("Data").read(), pictures)
         _blips(word, pictures)
     except (struct.error, OSError, ValueError, IndexError):
-        return DocumentRead(problems=[DAMAGED])
+        return DocumentRead(unread=True)
     finally:
         ole.close()
     return read

@@ -106,10 +106,12 @@ def _meaningful_chars(*, text: str, html: str) -> int:
 
 def describes(f: FileView) -> bool:
     """Whether a file is a description: a document whose text has the minimum of words (a Word or
-    PDF file whose text could not be read, e.g. a scan, counts by its type as before)."""
+    PDF file whose text could not be read, or a PDF without a text layer (a scan), counts by its
+    type as before)."""
     if not f.valid:
         return False
-    if f.document is not None and f.document.text is not None:
+    scan = f.mime == "application/pdf" and not f.document.text if f.document is not None else False
+    if f.document is not None and f.document.text is not None and not scan:
         words = _EMAIL.sub(" ", URL.sub(" ", f.document.text))
         return len(_MEANINGFUL.findall(words)) >= MIN_DESCRIPTION_CHARS
     return f.is_description
@@ -127,8 +129,20 @@ def documents_without_photos(files: Sequence[FileView]) -> list[str]:
     for f in files:
         if f.document is None or f.problems or f.document.pictures:
             continue
-        found.append(f"附件“{f.name}”中没有图片")
+        if f.document.unread:
+            found.append(f"附件“{f.name}”中的图片未能读取出来（可另存为 .docx 或 PDF）")
+        else:
+            found.append(f"附件“{f.name}”中没有图片")
     return found
+
+
+def unread_documents(files: Sequence[FileView]) -> list[str]:
+    """For the hosts: documents whose text and pictures could not be read, to be looked at by hand."""
+    return [
+        f"“{f.name}”的文字和图片未能自动读取，已按文件类型登记，请人工查看。"
+        for f in files
+        if f.document is not None and f.document.unread
+    ]
 
 
 def document_notes(files: Sequence[FileView]) -> list[str]:
@@ -254,7 +268,7 @@ def content(case: Case) -> Finding:
     return Finding(
         problems=tuple(found.problems),
         notes=(*found.notes, *document_notes(case.files)),
-        remarks=tuple(found.remarks),
+        remarks=(*found.remarks, *unread_documents(case.files)),
         set_aside=tuple(found.set_aside),
     )
 
