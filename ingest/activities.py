@@ -1,8 +1,9 @@
 """How many offline activities a report states, read when it is judged and kept with it.
 
-A report's description (its body without quotes and client boilerplate; the subject when the body
-states nothing) is read once, when the report is judged, and again by `intake rerun` and `intake
-count`; the number and the words that state it are kept in the activity_counts table. The digest
+A report's description (its body without quotes and client boilerplate; when the body states
+nothing, the text of its attached report documents; then its subject) is read once, when the
+report is judged, and again by `intake rerun` and `intake count`; the number, the words that state
+it and where they stand (CountSource) are kept in the activity_counts table. The digest
 and the export only read that table (report.counting applies the rule and explains it).
 
 What counts as a statement: “开展线下活动3场”, “共开展两场活动”, “活动3次”, with the number in
@@ -23,7 +24,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -32,11 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.enumeration import ONE_ACTIVITY_EACH, Enumeration, enumerations
 from ingest.mail.parse import ParsedMail, parse_bytes
 from ingest.numerals import NUMBER_PATTERN, number_of
-from ingest.rules.content import description_text
+from ingest.rules.content import FileView, description_text
 from notify.safe import clean_text
 from store.blobs import BlobStore
-from store.enums import MessageStatus
-from store.models import ActivityCount, Message, utcnow
+from store.enums import AttachmentKind, CountSource, MessageStatus
+from store.models import ActivityCount, Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Statement:
 
     number: int
     phrase: str
+    source: CountSource = CountSource.BODY
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,9 +211,26 @@ def stated(text: str) -> Statement | None:
     return best
 
 
-def statement_of(mail: ParsedMail, *, subject: str | None) -> Statement | None:
-    """What a report states: its description first, its subject when the description says nothing."""
-    return stated(description_text(text=mail.text, html=mail.html)) or stated(subject or "")
+def statement_of(mail: ParsedMail, *, subject: str | None, documents: Sequence[str] = ()) -> Statement | None:
+    """What a report states: its description first, then its documents' text, then its subject."""
+    return _first(description_text(text=mail.text, html=mail.html), documents, subject)
+
+
+def document_texts(files: Sequence[FileView]) -> list[str]:
+    """The text of each report document a message carried, in the order of its files."""
+    return [f.document.text for f in files if f.document is not None and f.document.text]
+
+
+def _first(body: str, documents: Sequence[str], subject: str | None) -> Statement | None:
+    found = stated(body)
+    if found is not None:
+        return found
+    for text in documents:
+        found = stated(text)
+        if found is not None:
+            return replace(found, source=CountSource.DOCUMENT)
+    found = stated(subject or "")
+    return replace(found, source=CountSource.SUBJECT) if found is not None else None
 
 
 def record(session: Session, *, message_id: int, statement: Statement | None) -> None:
@@ -227,19 +246,34 @@ def record(session: Session, *, message_id: int, statement: Statement | None) ->
     row.rule = RULE
     row.stated = statement.number if statement else None
     row.phrase = statement.phrase if statement else None
+    row.source = statement.source if statement else CountSource.DEFAULT
     row.read_at = utcnow()
 
 
-def read_report(blobs: BlobStore, *, raw_sha256: str | None, subject: str | None) -> Statement | None:
-    """What a stored report states: its description first, its subject when the description says nothing."""
-    statement: Statement | None = None
+def read_report(
+    blobs: BlobStore, *, raw_sha256: str | None, subject: str | None, documents: Sequence[str] = ()
+) -> Statement | None:
+    """What a stored report states: its description, its documents' text (as recorded with its
+    files), its subject; the first that states a number."""
+    body = ""
     if raw_sha256 is not None:
         try:
             mail = parse_bytes(blobs.read_bytes(raw_sha256))
-            statement = stated(description_text(text=mail.text, html=mail.html))
+            body = description_text(text=mail.text, html=mail.html)
         except Exception:  # a report that cannot be read again counts 1, as if it stated nothing
             log.warning("cannot read the description of the raw message %s", raw_sha256, exc_info=True)
-    return statement or stated(subject or "")
+    return _first(body, documents, subject)
+
+
+def stored_texts(session: Session, message_id: int) -> list[str]:
+    """The text of the report documents recorded with a message's files, in their order."""
+    facts = session.scalars(
+        select(Attachment.facts)
+        .where(Attachment.message_id == message_id, Attachment.kind == AttachmentKind.DOCUMENT)
+        .order_by(Attachment.position)
+    ).all()
+    texts = [(f.get("document") or {}).get("text") for f in facts if isinstance(f, dict)]
+    return [t for t in texts if isinstance(t, str) and t]
 
 
 def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailboxes: Collection[str]) -> int:
@@ -256,7 +290,9 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
             .order_by(Message.id)
         ).all()
     for msg_id, sha, subject in rows:
-        statement = read_report(blobs, raw_sha256=sha, subject=subject)
+        with sessions() as session:
+            documents = stored_texts(session, msg_id)
+        statement = read_report(blobs, raw_sha256=sha, subject=subject, documents=documents)
         try:
             with sessions.begin() as session:
                 record(session, message_id=msg_id, statement=statement)
@@ -289,7 +325,8 @@ def read_again(
     with sessions.begin() as session:
         msg = _report(session, message_id, report_mailboxes)
         if msg.status is MessageStatus.ACCEPTED:
-            statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject)
+            documents = stored_texts(session, message_id)
+            statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject, documents=documents)
             record(session, message_id=message_id, statement=statement)
 
 

@@ -34,6 +34,20 @@ def _why(f: FileView) -> str:
     return "；".join(f.problems) or "不是可登记的文件"
 
 
+def _from_documents(files: Sequence[FileView]) -> tuple[str, ...]:
+    """How many photos were taken out of each document, for the acknowledgement."""
+    lines = []
+    for f in files:
+        if f.document is None or not f.document.pictures:
+            continue
+        photos = sum(1 for p in files if p.container == f.name and p.kind is AttachmentKind.PHOTO and _counted(p))
+        if photos:
+            lines.append(f"附件“{f.name}”中有 {photos} 张活动照片，已计入。")
+        else:
+            lines.append(f"附件“{f.name}”中的图片都未计为活动照片（原因见下）。")
+    return tuple(lines)
+
+
 def _row(f: FileView) -> FileRow:
     problems = (*f.problems, f.note) if f.note else tuple(f.problems)
     return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=problems)
@@ -88,6 +102,7 @@ def reply_context(
                 for x in links
             ),
             notes=decision.notes,
+            from_documents=_from_documents(files),
         )
     conv, example = convention(kind)
     return Rejection(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -88,6 +89,7 @@ class Extractor:
             executable=facts.executable,
             note=note,
             text=text,
+            document=facts.document,
         )
 
     def extract(self, session: Session, msg: Message, mail: ParsedMail, *, workdir: Path) -> list[FileView]:
@@ -100,6 +102,8 @@ class Extractor:
         layout = layout_cids(mail.html)
         kind = self.settings.mailbox(msg.mailbox).kind
         min_side = self.settings.rules[kind].picture_min_long_side
+        # the pictures placed in a document are a report's photos; in a collection they are no work
+        limits = self.limits if kind is MailboxKind.OFFLINE_ACTIVITY else replace(self.limits, document_max_pictures=0)
         for part in mail.parts:
             if part.is_signature:  # S/MIME or PGP: not a file the sender submitted
                 if part.path is not None:
@@ -111,7 +115,7 @@ class Extractor:
             else:
                 path = workdir / f"file-{part.index:04d}"
                 path.write_bytes(part.payload)
-            facts = inspect_file(path, filename=name, limits=self.limits, workdir=workdir)
+            facts = inspect_file(path, filename=name, limits=limits, workdir=workdir)
             if part.problems:  # damaged in transit, e.g. broken base64
                 facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
             # a platform may be introduced only by an attached Word or PowerPoint file
@@ -134,23 +138,56 @@ class Extractor:
                 )
             )
             position += 1
-            for member in facts.members:
-                mname = display_name(member.name, fallback=f"文件{position}")
-                msha = self.blobs.adopt(member.path, sync=False) if member.path is not None else member.sha256
-                views.append(
-                    self._add_file(
-                        session,
-                        msg,
-                        position=position,
-                        filename=member.name,
-                        name=mname,
-                        sha=msha,
-                        size=member.size,
-                        facts=member.facts,
-                        inline=False,
-                        container=name,
-                        note=picture_note(member.facts.image, content_id=None, layout=layout, min_long_side=min_side),
-                    )
-                )
-                position += 1
+            position = self._add_members(
+                session, msg, facts, container=name, position=position, views=views, layout=layout, min_side=min_side
+            )
         return views
+
+    def _add_members(
+        self,
+        session: Session,
+        msg: Message,
+        facts: FileFacts,
+        *,
+        container: str,
+        position: int,
+        views: list[FileView],
+        layout: frozenset[str],
+        min_side: int | None,
+    ) -> int:
+        """The files of an archive, or the pictures taken out of a document (named after it:
+        “活动汇总.docx 中的图片 3”, and also for a document inside an archive); the next position."""
+        for member in facts.members:
+            if facts.document is not None:
+                mname = display_name(f"{container} 中的{member.name}", fallback=f"文件{position}")
+            else:
+                mname = display_name(member.name, fallback=f"文件{position}")
+            msha = self.blobs.adopt(member.path, sync=False) if member.path is not None else member.sha256
+            views.append(
+                self._add_file(
+                    session,
+                    msg,
+                    position=position,
+                    filename=member.name,
+                    name=mname,
+                    sha=msha,
+                    size=member.size,
+                    facts=member.facts,
+                    inline=False,
+                    container=container,
+                    note=picture_note(member.facts.image, content_id=None, layout=layout, min_long_side=min_side),
+                )
+            )
+            position += 1
+            if member.facts.document is not None:
+                position = self._add_members(
+                    session,
+                    msg,
+                    member.facts,
+                    container=mname,
+                    position=position,
+                    views=views,
+                    layout=layout,
+                    min_side=min_side,
+                )
+        return position

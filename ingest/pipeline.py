@@ -295,9 +295,9 @@ class Pipeline:
                 registered.message_id if accepted and registered and msg.work_role is not WorkRole.ORIGINAL else None
             )
             if box.kind is MailboxKind.OFFLINE_ACTIVITY and decision.status is MessageStatus.ACCEPTED:
-                activities.record(
-                    session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject)
-                )
+                documents = activities.document_texts(files)
+                statement = activities.statement_of(mail, subject=msg.subject, documents=documents)
+                activities.record(session, message_id=msg.id, statement=statement)
             self._write_reply(msg, box.kind, decision, files, links)
             return decision.status, key
 

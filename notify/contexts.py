@@ -79,6 +79,7 @@ class Acknowledgement(ReplyContext):
     not_counted: tuple[NotCounted, ...] = ()
     links: tuple[LinkRow, ...] = ()
     notes: tuple[str, ...] = ()
+    from_documents: tuple[str, ...] = ()  # how many photos were taken out of each report document
 
 
 @dataclass(frozen=True, kw_only=True)

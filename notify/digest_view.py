@@ -302,7 +302,7 @@ def example_view(*, text: str = "示例") -> DigestView:
             ),
         ),
         count_notes=(
-            CountNote(id=1, unit="西宁市总工会", activities=3, explanation=f"说明中写明“{text}”", check=False),
+            CountNote(id=1, unit="西宁市总工会", activities=3, explanation=f"正文中写明“{text}”", check=False),
         ),
         count_notes_more=0,
         rule=("每份通过审核的线下活动汇总计 1 场。",),

@@ -80,3 +80,12 @@ class WorkRole(enum.StrEnum):
     RESEND = "resend"  # the same work file again: nothing new
     SUPPLEMENT = "supplement"  # the same work file with new other files (作品简介, 授权书)
     REPLACEMENT = "replacement"  # a new version of the work file under the same title
+
+
+class CountSource(enum.StrEnum):
+    """Where a report's number of activities was read."""
+
+    BODY = "body"  # the mail's body (正文)
+    DOCUMENT = "document"  # an attached report document (附件文档)
+    SUBJECT = "subject"  # the subject, when neither states a number
+    DEFAULT = "default"  # stated nowhere: the default of one

@@ -223,7 +223,7 @@ def test_figures_match_the_database(campaign: Campaign, app: App) -> None:
     assert "活动视频.mp4（128.03M），2020年06月17日 21:59 过期（还剩 2 天）" in text
     assert LINK.replace("&", "&amp;") in html
     # counts that are not the default are explained
-    assert "计 3 场，说明中写明“西宁市总工会共开展线下活动3场”" in text
+    assert "计 3 场，正文中写明“西宁市总工会共开展线下活动3场”" in text
     # mailbox health: both polled just now
     assert "reports（线下活动，wxb0626@126.com）：正常" in text
     assert "platforms（普惠平台，402598801@qq.com）：正常" in text
@@ -374,7 +374,7 @@ def test_admins_correct_a_count_from_the_cli(campaign: Campaign, app: App, tmp_p
         return result.exit_code, result.output
 
     code, out = run("count", str(hainan))
-    assert code == 0 and "counts 1 activity: 说明中未写场次，按 1 场计" in out
+    assert code == 0 and "counts 1 activity: 正文、附件文档和标题中都未写场次，按 1 场计" in out
     code, out = run("count", str(hainan), "4", "--note", "电话核实：6月共4场")
     assert code == 0 and "counts 4 activities: 管理员更正为 4 场（电话核实：6月共4场）" in out
     text, _ = parts(preview(app, day=DAY, now=at(DAY, 7, 30)))

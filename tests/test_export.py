@@ -91,7 +91,7 @@ def test_export_matches_the_database_in_annex_order(campaign: Campaign, app: App
     xining = [r for r in table if r[2] == "西宁市总工会"]
     assert [r[1] for r in xining] == ["线下活动", "线下活动", "普惠平台", "普惠平台"]
     assert [r[9] for r in xining[:2]] == [1, 3]
-    assert "说明中写明“西宁市总工会共开展线下活动3场”" in str(xining[1][10])
+    assert "正文中写明“西宁市总工会共开展线下活动3场”" in str(xining[1][10])
     assert xining[0][12] == 2 and str(xining[0][13]).count("\n") == 1  # two photos, one line each
     link_row = next(r for r in table if r[2] == "青海省建设工会")
     assert "活动视频.mp4" in str(link_row[14]) and "mail.qq.com" in str(link_row[14])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ingest.inspect import ooxml, pdfs, words
 from ingest.inspect.archives import Backend, Budget, inspect_archive
 from ingest.inspect.detect import (
     KIND_NOUNS,
@@ -21,7 +22,8 @@ from ingest.inspect.detect import (
     read_head,
     sniff,
 )
-from ingest.inspect.facts import FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
+from ingest.inspect.documents import ENCRYPTED_OFFICE, PASSWORD, DocumentRead, Reader, read_with
+from ingest.inspect.facts import DocumentFacts, FileFacts, ImageFacts, InspectLimits, MediaFacts, Member
 from ingest.inspect.images import inspect_image
 from ingest.inspect.loudness import max_volume_db
 from ingest.inspect.media import inspect_media
@@ -36,6 +38,7 @@ from ingest.inspect.zips import ZipBackend
 from store.enums import AttachmentKind
 
 __all__ = [
+    "DocumentFacts",
     "FileFacts",
     "ImageFacts",
     "InspectLimits",
@@ -55,6 +58,11 @@ _BACKENDS: dict[Route, type[ZipBackend] | type[RarBackend] | type[SevenZipBacken
     Route.RAR: RarBackend,
     Route.SEVENZIP: SevenZipBackend,
     Route.TNEF: TnefBackend,
+}
+_READERS: dict[str, Reader] = {
+    "application/pdf": pdfs.read_pdf,
+    **dict.fromkeys(ooxml.MIMES, ooxml.read_ooxml),
+    **dict.fromkeys(words.MIMES, words.read_word97),
 }
 
 
@@ -116,6 +124,7 @@ class _Inspection:
             executable=program,
             image=facts.image,
             media=facts.media,
+            document=facts.document,
             members=facts.members,
         )
 
@@ -152,6 +161,8 @@ class _Inspection:
             return _media_facts(base, inspect_media(path), path)
         if found.route is Route.ARCHIVE:
             return replace(base, problems=(UNSUPPORTED_ARCHIVE,))
+        if found.route is Route.DOCUMENT:
+            return self._document(path, found, base, depth=depth)
         backend_type = _BACKENDS.get(found.route)
         if backend_type is None:
             return base
@@ -165,6 +176,32 @@ class _Inspection:
             inspect_member=lambda member, name: self.inspect(member, name, depth=depth + 1),
         )
         return replace(base, problems=result.problems, members=result.members)
+
+    def _document(self, path: Path, found: FileType, base: FileFacts, *, depth: int) -> FileFacts:
+        """A report document: its text, and its pictures inspected like attached pictures."""
+        reader = _READERS.get(found.mime)
+        if found.mime == ENCRYPTED_OFFICE:
+            read = DocumentRead(problems=[PASSWORD])
+        elif reader is None or depth > self._budget.limits.archive_max_depth:
+            return base
+        else:
+            read = read_with(reader, path, self._budget)
+        members = []
+        for number, picture in enumerate(read.pictures, start=1):
+            name = f"图片 {number}"  # the caller names it after the document: “活动汇总.docx 中的图片 3”
+            members.append(
+                Member(
+                    name=name,
+                    size=picture.size,
+                    sha256=picture.sha256,
+                    facts=self.inspect(picture.path, name, depth=depth + 1),
+                    path=picture.path,
+                )
+            )
+        document = DocumentFacts(
+            text=read.text, pictures=len(members), more_pictures=read.more_pictures, unread=read.unread
+        )
+        return replace(base, problems=tuple(read.problems), members=tuple(members), document=document)
 
 
 def _sound_only_video(expected: AttachmentKind, facts: FileFacts) -> bool:

@@ -163,7 +163,7 @@ def inspect_archive(
         listing = backend.listing()
         if listing.encrypted:
             return ArchiveResult(members=(), problems=(PASSWORD,))
-        refusal = _refusal(listing, archive_size=archive_size, budget=budget)
+        refusal = listing_refusal(listing, archive_size=archive_size, budget=budget)
         if refusal is not None:
             return ArchiveResult(members=(), problems=(refusal,))
         problems = [f"压缩包内的“{e.name}”是符号链接，已跳过" for e in listing.entries if e.is_symlink]
@@ -224,7 +224,8 @@ def _close_quietly(source: IO[bytes]) -> None:
         return
 
 
-def _refusal(listing: Listing, *, archive_size: int, budget: Budget) -> str | None:
+def listing_refusal(listing: Listing, *, archive_size: int, budget: Budget) -> str | None:
+    """Why an archive's listing is not to be extracted (too many members, too big, a bomb), or None."""
     limits = budget.limits
     if listing.refusals:
         return listing.refusals[0]

@@ -22,6 +22,7 @@ class Route(enum.Enum):
     SEVENZIP = "7z"
     TNEF = "tnef"  # Outlook's winmail.dat: the files it packs are unpacked like an archive's
     ARCHIVE = "archive"  # an archive format that is recognised but not opened
+    DOCUMENT = "document"  # a report document whose text and pictures are read (Word, WPS, PDF, Excel, PowerPoint)
     PLAIN = "plain"  # nothing more to measure
 
 
@@ -100,21 +101,22 @@ _TABLE: tuple[tuple[str, AttachmentKind, str, Route, bool], ...] = (
     ("audio/amr", _K.AUDIO, "AMR 音频", Route.MEDIA, False),
     ("audio/x-ape", _K.AUDIO, "APE 音频", Route.MEDIA, False),
     ("audio/x-aiff", _K.AUDIO, "AIFF 音频", Route.MEDIA, False),
-    ("application/pdf", _K.DOCUMENT, "PDF 文档", Route.PLAIN, True),
-    ("application/msword", _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
-    (_DOCX, _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
-    ("application/vnd.ms-word.document.macroenabled.12", _K.DOCUMENT, "Word 文档", Route.PLAIN, True),
+    ("application/pdf", _K.DOCUMENT, "PDF 文档", Route.DOCUMENT, True),
+    ("application/msword", _K.DOCUMENT, "Word 文档", Route.DOCUMENT, True),
+    (_DOCX, _K.DOCUMENT, "Word 文档", Route.DOCUMENT, True),
+    ("application/vnd.ms-word.document.macroenabled.12", _K.DOCUMENT, "Word 文档", Route.DOCUMENT, True),
     ("application/vnd.ms-works", _K.DOCUMENT, "WPS 文档", Route.PLAIN, True),
     ("application/vnd.oasis.opendocument.text", _K.DOCUMENT, "ODT 文档", Route.PLAIN, True),
+    ("application/encrypted", _K.DOCUMENT, "加密的 Office 文档", Route.DOCUMENT, False),
     ("text/rtf", _K.DOCUMENT, "RTF 文档", Route.PLAIN, True),
     ("application/rtf", _K.DOCUMENT, "RTF 文档", Route.PLAIN, True),
     ("text/plain", _K.DOCUMENT, "文本文件", Route.PLAIN, True),
     ("text/csv", _K.DOCUMENT, "CSV 表格", Route.PLAIN, False),
     ("application/vnd.ms-excel", _K.DOCUMENT, "Excel 表格", Route.PLAIN, False),
-    (_XLSX, _K.DOCUMENT, "Excel 表格", Route.PLAIN, False),
+    (_XLSX, _K.DOCUMENT, "Excel 表格", Route.DOCUMENT, False),
     ("application/vnd.oasis.opendocument.spreadsheet", _K.DOCUMENT, "ODS 表格", Route.PLAIN, False),
     ("application/vnd.ms-powerpoint", _K.DOCUMENT, "PowerPoint 演示文稿", Route.PLAIN, False),
-    (_PPTX, _K.DOCUMENT, "PowerPoint 演示文稿", Route.PLAIN, False),
+    (_PPTX, _K.DOCUMENT, "PowerPoint 演示文稿", Route.DOCUMENT, False),
     ("application/vnd.oasis.opendocument.presentation", _K.DOCUMENT, "ODP 演示文稿", Route.PLAIN, False),
     ("application/epub+zip", _K.DOCUMENT, "EPUB 电子书", Route.PLAIN, False),
     ("application/zip", _K.ARCHIVE, "ZIP 压缩包", Route.ZIP, False),
@@ -355,7 +357,7 @@ def classify(path: Path, mime: str) -> FileType:
 
 def _ole_type(mime: str, description: str) -> FileType:
     if "WPS" in description or "Kingsoft" in description:
-        return FileType(mime=mime, kind=_K.DOCUMENT, label="WPS 文档", is_description=True)
+        return FileType(mime=mime, kind=_K.DOCUMENT, label="WPS 文档", route=Route.DOCUMENT, is_description=True)
     for needle, known in (
         ("Word", "application/msword"),
         ("Excel", "application/vnd.ms-excel"),

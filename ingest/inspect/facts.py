@@ -21,6 +21,18 @@ class InspectLimits:
     archive_ratio_min_size: int = 1024 * 1024  # members smaller than this are never judged by ratio
     archive_max_entries: int = 1000  # per archive
     archive_max_depth: int = 1  # an archive inside an archive is opened, one level deeper is not
+    document_max_pictures: int = 100  # pictures taken out of one document (Word, PDF, Excel, PowerPoint)
+    document_max_pages: int = 500  # PDF pages looked at for pictures and text
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentFacts:
+    """What a report document holds: its text (None when it could not be read) and its pictures."""
+
+    text: str | None  # the first MAX_TEXT_CHARS characters, paragraphs on lines of their own
+    pictures: int  # pictures taken out of it (each inspected like an attached picture)
+    more_pictures: bool = False  # it holds more pictures than document_max_pictures: the rest were not taken
+    unread: bool = False  # a PDF or old Word file our readers could not follow: judged by its type as before
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +65,7 @@ class MediaFacts:
 
 @dataclass(frozen=True, kw_only=True)
 class Member:
-    """One file found inside an archive."""
+    """One file found inside an archive, or one picture taken out of a document."""
 
     name: str  # decoded display name as stored in the archive (never used as a path)
     size: int  # bytes extracted (the declared size when not extracted)
@@ -75,7 +87,8 @@ class FileFacts:
     executable: bool = False  # a program or script by its bytes (ELF, PE, Mach-O, #!), whatever its name
     image: ImageFacts | None = None
     media: MediaFacts | None = None
-    members: tuple[Member, ...] = ()
+    document: DocumentFacts | None = None  # a report document that was read: its text and pictures
+    members: tuple[Member, ...] = ()  # files in an archive, pictures in a document
 
 
 def facts_json(value: Any) -> Any:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, KindRules
-from ingest.inspect.facts import ImageFacts, MediaFacts
+from ingest.inspect.documents import PASSWORD
+from ingest.inspect.facts import DocumentFacts, ImageFacts, MediaFacts
 from ingest.mail.links import NETDISK
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.collections import Review, review_collection
@@ -54,6 +55,7 @@ class FileView:
     executable: bool = False  # a program or script: never valid, always a reason to reject
     note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
     text: str = ""  # the words of a Word/PowerPoint file, where the rules need them (a platform's introduction)
+    document: DocumentFacts | None = None  # a report document that was read: its text and pictures
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,12 +108,61 @@ def _meaningful_chars(*, text: str, html: str) -> int:
     return len(_MEANINGFUL.findall(own))
 
 
+def describes(f: FileView) -> bool:
+    """Whether a file is a description: a document whose text has the minimum of words (a Word or
+    PDF file whose text could not be read, or a PDF without a text layer (a scan), counts by its
+    type as before)."""
+    if not f.valid:
+        return False
+    scan = f.mime == "application/pdf" and not f.document.text if f.document is not None else False
+    if f.document is not None and f.document.text is not None and not scan:
+        words = _EMAIL.sub(" ", URL.sub(" ", f.document.text))
+        return len(_MEANINGFUL.findall(words)) >= MIN_DESCRIPTION_CHARS
+    return f.is_description
+
+
 def has_description(sub: Submission) -> bool:
     meaningful = _meaningful_chars(text=sub.text, html=sub.html)
-    return meaningful >= MIN_DESCRIPTION_CHARS or any(f.is_description and f.valid for f in sub.files)
+    return meaningful >= MIN_DESCRIPTION_CHARS or any(describes(f) for f in sub.files)
+
+
+def documents_without_photos(files: Sequence[FileView]) -> list[str]:
+    """Why each document that was read gave no photo, in the sender's words (the pictures that are
+    no photos are listed on their own)."""
+    found: list[str] = []
+    for f in files:
+        if f.document is None or f.problems or f.document.pictures:
+            continue
+        if f.document.unread:
+            found.append(f"附件“{f.name}”中的图片未能读取出来（可另存为 .docx 或 PDF）")
+        else:
+            found.append(f"附件“{f.name}”中没有图片")
+    return found
+
+
+def unread_documents(files: Sequence[FileView]) -> list[str]:
+    """For the hosts: documents whose text and pictures could not be read, to be looked at by hand."""
+    return [
+        f"“{f.name}”的文字和图片未能自动读取，已按文件类型登记，请人工查看。"
+        for f in files
+        if f.document is not None and f.document.unread
+    ]
+
+
+def document_notes(files: Sequence[FileView]) -> list[str]:
+    """A document with more pictures than are looked at: the sender learns which were seen."""
+    return [
+        f"“{f.name}”中的图片超过 {f.document.pictures} 张，只查看了前 {f.document.pictures} 张"
+        for f in files
+        if f.document is not None and f.document.more_pictures
+    ]
 
 
 def _file_problem(f: FileView, text: str) -> Problem:
+    if text == PASSWORD:
+        return Problem(
+            code="bad-file", text=text, fix=f"请取消“{f.name}”的打开密码（或另存为不加密的文件）后重新发送。"
+        )
     if f.executable:
         return Problem(
             code="program", text=text, fix=f"请删除“{f.name}”后重新发送；作品和材料请用图片、视频或文档格式。"
@@ -155,11 +206,13 @@ def check_offline_report(sub: Submission) -> list[Problem]:
             )
         else:
             seen = "".join(f"“{f.name}”{f.note}；" for f in small)
+            seen += "".join(f"{why}；" for why in documents_without_photos(sub.files))
             problems.append(
                 Problem(
                     code="no-photo",
                     text="邮件中没有活动照片",
-                    fix=f"{seen}请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中后重新发送。",
+                    fix=f"{seen}请把线下活动的照片（JPG、PNG 等图片文件）作为附件添加到邮件中，"
+                    "或放入 Word/PDF 汇总文档中，然后重新发送。",
                 )
             )
     if not has_description(sub):
@@ -167,7 +220,8 @@ def check_offline_report(sub: Submission) -> list[Problem]:
             Problem(
                 code="no-description",
                 text=f"邮件中没有活动的简要说明（正文少于 {MIN_DESCRIPTION_CHARS} 个字，也没有说明文档）",
-                fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，或附上 Word/PDF 说明文档。",
+                fix="请在邮件正文中写明活动的时间、地点、参加人数和主要内容，"
+                "或附上写有这些内容的 Word/PDF 文档或表格。",
             )
         )
     return problems
@@ -219,8 +273,8 @@ def content(case: Case) -> Finding:
     )
     return Finding(
         problems=tuple(found.problems),
-        notes=tuple(found.notes),
-        remarks=tuple(found.remarks),
+        notes=(*found.notes, *document_notes(case.files)),
+        remarks=(*found.remarks, *unread_documents(case.files)),
         set_aside=tuple(found.set_aside),
     )
 
