@@ -11,7 +11,7 @@ from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import without_reply_prefixes
 from ingest.mail.links import NETDISK, LargeLink
 from ingest.mail.ours import without_our_suffixes
-from ingest.rules.content import FileView
+from ingest.rules.views import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
 from notify.safe import clean_text
 from store.enums import AttachmentKind, MessageStatus

@@ -39,9 +39,9 @@ from ingest.mail.parse import (
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
-from ingest.rules.content import FileView
 from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
+from ingest.rules.views import FileView
 from notify.render import Renderer
 from notify.replies import new_reply
 from store.blobs import BlobStore, Stored

@@ -21,6 +21,7 @@ from ingest.judging import JudgePool
 from ingest.mail import arrival
 from ingest.mail.prescan import header_block_size
 from ingest.pipeline import Pipeline
+from intake.logformat import OneLineFormatter
 from notify.render import Renderer
 from notify.replies import SendReport, send_pending
 from store.blobs import BlobStore, Stored
@@ -59,8 +60,6 @@ def worker_pipeline(settings: Settings) -> Pipeline:
 
 def worker_logging(level: int) -> None:
     """A judging process logs as the command that started it does (one line each, to stderr)."""
-    from intake.cli.base import OneLineFormatter  # the shell's formatter; imported here, not at start-up
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(tracebacks=level <= logging.INFO))
     logging.basicConfig(level=level, handlers=[handler])

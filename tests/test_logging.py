@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from intake.app import App
-from intake.cli.base import OneLineFormatter
+from intake.logformat import OneLineFormatter
 from intake.config import load
 from intake.service import Worker
 from tests.conftest import write_offline_config

@@ -14,7 +14,7 @@ from ingest.answer import reply_context
 from ingest.chain import Decision
 from ingest.mail.links import LargeLink
 from ingest.rules import Problem
-from ingest.rules.content import FileView
+from ingest.rules.views import FileView
 from notify.digest_view import example_view
 from notify.render import TEMPLATE_NAMES, Renderer
 from notify.safe import clean_header, display_name

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -28,11 +27,9 @@ from campaign.notice import OWN_HEADER
 from campaign.settings import SafetySettings
 from ingest.mail.decode import normalise_subject
 from ingest.rules import NOTHING, Finding
+from ingest.rules.case import Case
 from store.enums import ReplyStatus
 from store.models import Message, Reply, utcnow
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
 
 # A header line of ours anywhere below the top header (attached, or quoted with ">"); written in both
 # cases rather than re.I so that a 60 MB message is scanned in milliseconds.

@@ -17,13 +17,11 @@ import enum
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ingest.mail.parse import ParsedMail
 from ingest.rules import Finding, Problem
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
+from ingest.rules.case import Case
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
