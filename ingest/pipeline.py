@@ -42,6 +42,8 @@ from ingest.rules.case import Case
 from ingest.rules.content import FileView
 from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
+from ingest.rules.trust import on_roster
+from notify.quota import first_contact
 from notify.render import Renderer
 from notify.replies import new_reply
 from store.blobs import BlobStore, Stored
@@ -290,7 +292,7 @@ class Pipeline:
                 activities.record(
                     session, message_id=msg.id, statement=activities.statement_of(mail, subject=msg.subject)
                 )
-            self._write_reply(msg, box.kind, decision, files, links)
+            self._write_reply(session, msg, box.kind, decision, files, links)
             return decision.status, key
 
     # -- helpers -------------------------------------------------------------------------------
@@ -315,6 +317,7 @@ class Pipeline:
 
     def _write_reply(
         self,
+        session: Session,
         msg: Message,
         kind: MailboxKind,
         decision: Decision,
@@ -323,13 +326,23 @@ class Pipeline:
     ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
+        first = first_contact(
+            session, sender=msg.sender, message_id=msg.id, allowlisted=on_roster(msg.sender, self.settings.units)
+        )
         context = reply_context(
-            msg=msg, kind=kind, decision=decision, files=files, links=links, replies=self.settings.replies
+            msg=msg,
+            kind=kind,
+            decision=decision,
+            files=files,
+            links=links,
+            replies=self.settings.replies,
+            first_contact=first,
         )
         reply_kind = ReplyKind.ACKNOWLEDGEMENT if decision.status is MessageStatus.ACCEPTED else ReplyKind.REJECTION
         rendered = self.renderer.render(reply_kind.value, context.context())
         reply = new_reply(message=msg, kind=reply_kind, rendered=rendered, sender=self.settings.smtp.sender)
         if reply is not None:
-            if decision.hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
+            reply.first_contact = first  # counted against its own cap when it is sent (notify.quota)
+            if decision.hold is not None:  # loops, DMARC: kept for the hosts, never sent
                 suppress(msg, reply, decision.hold)
             msg.replies.append(reply)
