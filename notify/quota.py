@@ -1,7 +1,7 @@
 """The caps on automatic replies: which waiting replies may go out now, and which are held for later.
 
-A reply is written with its verdict and waits; before sending, the sender lets waiting replies out
-in order (known senders first, then by age) while the caps allow, and HOLDS the others with the
+A reply is written with its verdict and waits; before sending, the sender lets waiting replies out,
+oldest first, while the caps allow, and HOLDS the others with the
 reason and the time from which the cap may allow them (`next_attempt_at`). A held reply is tried
 again then, never dropped. The caps, counted over the replies let out (`counted_at`):
 
@@ -91,7 +91,7 @@ def admit(session: Session, *, now: dt.datetime, settings: SafetySettings) -> Ad
             Reply.counted_at.is_(None),
             Reply.next_attempt_at <= now,
         )
-        .order_by(Reply.first_contact, Reply.id)
+        .order_by(Reply.id)
         .with_for_update(skip_locked=True)
     ).all()
     if not waiting:
