@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from campaign.notice import KIND_NAMES, MailboxKind, convention, datetime_text, local
@@ -16,6 +17,8 @@ from notify.quote import SHORT_QUOTE_CHARS, short_quote
 from notify.safe import clean_text
 from store.enums import AttachmentKind, MessageStatus
 from store.models import Message
+
+_QUOTED = re.compile(rf"“([^“”]{{{SHORT_QUOTE_CHARS + 1},}})”")
 
 
 def _counted(f: FileView) -> bool:
@@ -39,11 +42,11 @@ def _row(f: FileView) -> FileRow:
     return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=problems)
 
 
-def _quoting(text: str, subject: str, *, short: bool) -> str:
-    """A reason or fix, cleaned; for a short quotation, the subject inside it replaced by its short form."""
-    whole = subject.strip()
-    if short and len(whole) > SHORT_QUOTE_CHARS:
-        text = text.replace(whole, short_quote(whole))
+def _quoting(text: str, *, short: bool) -> str:
+    """A reason or fix, cleaned; for a short quotation, every quotation in it (“…”: the subject as the
+    rule read it, a file name) cut to its short form."""
+    if short:
+        text = _QUOTED.sub(lambda m: f"“{short_quote(m.group(1))}”", short_quote(text, max_chars=4000))
     return clean_text(text, max_chars=2000)
 
 
@@ -95,9 +98,7 @@ def reply_context(
         **common,
         # a reason may quote the subject as typed: no controls or bidi in a reply
         problems=tuple(
-            ProblemRow(
-                text=_quoting(p.text, subject, short=short), fix=_quoting(p.fix, subject, short=short), resend=p.resend
-            )
+            ProblemRow(text=_quoting(p.text, short=short), fix=_quoting(p.fix, short=short), resend=p.resend)
             for p in decision.problems
         ),
         files=tuple(_row(f) for f in files),
