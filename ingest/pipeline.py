@@ -41,7 +41,9 @@ from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
 from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
+from ingest.rules.trust import on_roster
 from ingest.rules.views import FileView
+from notify.quota import first_contact
 from notify.render import Renderer
 from notify.replies import new_reply
 from store.blobs import BlobStore, Stored
@@ -298,7 +300,7 @@ class Pipeline:
                 documents = activities.document_texts(files)
                 statement = activities.statement_of(mail, subject=msg.subject, documents=documents)
                 activities.record(session, message_id=msg.id, statement=statement)
-            self._write_reply(msg, box.kind, decision, files, links)
+            self._write_reply(session, msg, box.kind, decision, files, links)
             return decision.status, key
 
     # -- helpers -------------------------------------------------------------------------------
@@ -323,6 +325,7 @@ class Pipeline:
 
     def _write_reply(
         self,
+        session: Session,
         msg: Message,
         kind: MailboxKind,
         decision: Decision,
@@ -331,13 +334,23 @@ class Pipeline:
     ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
+        first = first_contact(
+            session, sender=msg.sender, message_id=msg.id, allowlisted=on_roster(msg.sender, self.settings.units)
+        )
         context = reply_context(
-            msg=msg, kind=kind, decision=decision, files=files, links=links, replies=self.settings.replies
+            msg=msg,
+            kind=kind,
+            decision=decision,
+            files=files,
+            links=links,
+            replies=self.settings.replies,
+            first_contact=first,
         )
         reply_kind = ReplyKind.ACKNOWLEDGEMENT if decision.status is MessageStatus.ACCEPTED else ReplyKind.REJECTION
         rendered = self.renderer.render(reply_kind.value, context.context())
         reply = new_reply(message=msg, kind=reply_kind, rendered=rendered, sender=self.settings.smtp.sender)
         if reply is not None:
-            if decision.hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
+            reply.first_contact = first  # counted against its own cap when it is sent (notify.quota)
+            if decision.hold is not None:  # loops, DMARC: kept for the hosts, never sent
                 suppress(msg, reply, decision.hold)
             msg.replies.append(reply)

@@ -186,7 +186,9 @@ class App:
         return [self.poll_box(box) for box in boxes if not self.stop.is_set()]
 
     def send_replies(self) -> SendReport:
-        return send_pending(sessions=self.sessions, settings=self.settings.smtp, heart=self.heart)
+        return send_pending(
+            sessions=self.sessions, settings=self.settings.smtp, heart=self.heart, safety=self.settings.safety
+        )
 
     def import_file(self, *, mailbox: str, path: Path) -> tuple[int | None, MessageStatus | None]:
         """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once.

@@ -300,10 +300,11 @@ def _severities(table: Table, base: Severities) -> Severities:
 
 def _safety(table: Table) -> SafetySettings:
     """[safety]: caps on automatic replies and loop detection; every key optional."""
-    table.unknown({"per_sender_daily", "global_hourly", "loop_subjects", "loop_minutes"})
+    table.unknown({"per_sender_daily", "global_hourly", "unknown_sender_hourly", "loop_subjects", "loop_minutes"})
     return SafetySettings(
         per_sender_daily=table.integer("per_sender_daily", SafetySettings.per_sender_daily, minimum=1),
         global_hourly=table.integer("global_hourly", SafetySettings.global_hourly, minimum=1),
+        unknown_sender_hourly=table.integer("unknown_sender_hourly", SafetySettings.unknown_sender_hourly, minimum=1),
         loop_subjects=table.integer("loop_subjects", SafetySettings.loop_subjects, minimum=2),
         loop_minutes=table.integer("loop_minutes", SafetySettings.loop_minutes, minimum=1),
     )

@@ -305,7 +305,7 @@ def _reply_text(reply: str | None) -> str:
         return ""
     kind, _, status = reply.partition(": ")
     kinds = {"acknowledgement": "回执", "rejection": "退回通知"}
-    states = {"sent": "已发出", "pending": "待发送", "failed": "发送失败", "suppressed": "未发送"}
+    states = {"sent": "已发出", "pending": "待发送", "failed": "发送失败", "suppressed": "未发送", "held": "暂缓发送"}
     return f"{kinds.get(kind, kind)}{states.get(status, status)}"
 
 

@@ -62,7 +62,8 @@ class ReplyStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts
-    SUPPRESSED = "suppressed"  # written but withheld (caps, loop detection)
+    SUPPRESSED = "suppressed"  # written but never sent (loop detection, our own reply inside, DMARC fail)
+    HELD = "held"  # deferred by a cap on replies: sent when the cap allows (next_attempt_at), never dropped
 
 
 class DigestStatus(enum.StrEnum):

@@ -215,6 +215,11 @@ class Reply(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     leased_by: Mapped[str | None] = mapped_column(String(64))  # 0007: the worker sending it now
+    # 0009: when the reply took its place under the caps (let out to be sent); None while it waits its turn
+    # (new or held) and for a suppressed one
+    counted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    # 0009: its recipient matched no unit's allowed senders and had no accepted mail or sent reply before
+    first_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     message: Mapped[Message] = relationship(back_populates="replies")
 

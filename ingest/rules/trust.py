@@ -94,6 +94,11 @@ def sender_allowed(sender: str | None, allowed: Sequence[str]) -> bool:
     return False
 
 
+def on_roster(sender: str | None, units: Sequence[UnitSenders]) -> bool:
+    """Whether the parsed address is one of any unit's allowed senders (a known address)."""
+    return any(sender_allowed(sender, u.allowed_senders) for u in units if u.allowed_senders)
+
+
 # -- RFC 8601 --------------------------------------------------------------------------------------
 
 

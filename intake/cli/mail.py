@@ -13,6 +13,7 @@ from ingest.fetch.poller import PollReport
 from intake.app import App
 from intake.cli.base import EXIT_ERROR, EXIT_FAILED, Context, cli, fail, pass_ctx
 from intake.cli.term import progress
+from notify.replies import SendReport
 from store import queries
 from store.enums import MessageStatus
 
@@ -28,13 +29,18 @@ def _poll_line(r: PollReport) -> str:
     return f"{r.mailbox}: {done}: {counts}{cuts}"
 
 
+def _replies_line(sent: SendReport) -> str:
+    held = f", held by the caps {sent.held} (see `intake status`)" if sent.held else ""
+    return f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}{held}"
+
+
 def _print_poll(app: App, mailbox: str | None) -> tuple[int, int]:
     """Poll, print one line per mailbox and the replies; returns (mailboxes failed, messages failed)."""
     reports = app.poll(mailbox)
     for r in reports:
         click.echo(_poll_line(r))
     sent = app.send_replies()
-    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    click.echo(_replies_line(sent))
     return sum(1 for r in reports if r.error), sum(r.statuses.get(MessageStatus.FAILED.value, 0) for r in reports)
 
 
@@ -128,7 +134,7 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     click.echo("imported: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if not no_send:
         sent = app.send_replies()
-        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+        click.echo(_replies_line(sent))
     failed = counts.get(MessageStatus.FAILED.value, 0)
     if failed:
         click.echo(f"{failed} message(s) failed: see `intake messages --status failed`", err=True)
