@@ -67,12 +67,14 @@ def poll(ctx: Context, once: bool, mailbox: str | None) -> None:
 def run(ctx: Context) -> None:
     """Run the service: polls every mailbox on its schedule, sends replies and the daily digest.
 
-    SIGTERM finishes the message in hand, then exits.
+    SIGTERM finishes the message in hand, then exits. A SQLite database file deleted or replaced under
+    the service stops it at once with one line and exit 1: nothing more is judged or sent.
     """
     from intake.service import run as run_service
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    run_service(ctx.app())
+    if run_service(ctx.app()) is not None:
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
