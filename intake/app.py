@@ -244,9 +244,10 @@ class App:
             return None, None
         return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts, started=True)
 
-    def rerun(self, ids: list[int]) -> dict[int, MessageStatus]:
-        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict)."""
-        return {i: self.pipeline.process(i) for i in ids}
+    def rerun(self, ids: list[int], *, hold: str | None = None) -> dict[int, MessageStatus]:
+        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict);
+        with hold a new reply is written but never sent, hold saying why."""
+        return {i: self.pipeline.process(i, hold=hold) for i in ids}
 
     def failed_ids(self) -> list[int]:
         with self.sessions() as session:

@@ -28,32 +28,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
 
+from store.private import FILE_MODE, private_folder
+
 log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _FANOUT = re.compile(r"^[0-9a-f]{2}$")
 CHUNK = 1024 * 1024
 PENDING = "pending-"
 NEW_STORE = "new-store-since"  # written by `intake db upgrade --new-store`: blobs older than it are an earlier store's
-FILE_MODE, FOLDER_MODE = 0o600, 0o700  # senders' mail and files: the owner's only, whatever the umask
-
-
-def private_folder(path: Path) -> None:
-    """Make path and any missing parent readable by the owner only (0700); existing folders are left as they are."""
-    missing: list[Path] = []
-    at = path
-    while not at.is_dir():
-        missing.append(at)
-        if at.parent == at:
-            break
-        at = at.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=FOLDER_MODE)
-        except FileExistsError:
-            if not folder.is_dir():
-                raise
-            continue
-        os.chmod(folder, FOLDER_MODE)  # the umask is not consulted
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
