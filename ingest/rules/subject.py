@@ -12,6 +12,7 @@ from campaign.settings import Unit
 from ingest.mail.decode import normalise_subject
 from ingest.roster import Roster
 from ingest.rules import Finding, Problem
+from notify.safe import without_controls
 
 if TYPE_CHECKING:  # the case module imports this one
     from ingest.rules.case import Case
@@ -174,6 +175,7 @@ def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
 
 def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> SubjectVerdict:
     """Read the unit (and, for collections, the title) from a subject, tolerantly."""
+    subject = without_controls(subject)  # a terminal escape or a bidi mark is no part of a unit or a title
     text = _clean(subject)
     if kind is MailboxKind.OFFLINE_ACTIVITY:
         return _report(text, roster)
