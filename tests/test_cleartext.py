@@ -38,7 +38,7 @@ def test_cleartext_imap_to_another_host_is_refused_naming_the_key(
     lines = err.strip().splitlines()
     assert code == 1 and len(lines) == 1, err
     assert lines[0] == (
-        f"Error: configuration error in {config}: mailboxes[0].security: \"none\" would send the password "
+        f'Error: configuration error in {config}: mailboxes[0].security: "none" would send the password '
         'unencrypted to imap.126.com, which is not this machine; use "ssl" or "starttls", or set '
         "mailboxes[0].allow_cleartext = true if that is intended"
     )

@@ -49,13 +49,15 @@ def test_mail_an_earlier_store_fetched_is_recorded_again_without_a_reply(tmp_pat
         assert _run(config, "import", "--no-send", "--mailbox", "reports", str(path))[0] == 0
     # Then both are judged and recorded; only the new one's reply may go out
     code, out, _ = _run(config, "messages", "--json")
+    assert code == 0
     rows = {r["sender"]: r for r in json.loads(out)}
     assert {s: (r["status"], r["reply"]["status"]) for s, r in rows.items()} == {
         "xnzgh@163.com": ("accepted", "suppressed"),
         "hnzzgh@163.com": ("accepted", "pending"),
     }
     assert rows["xnzgh@163.com"]["notes"][-1] == (
-        "自动回复未发送：此邮件在当前数据库启用（intake db upgrade --new-store）之前已收取过，当时可能已经回复，不再自动回复"
+        "自动回复未发送：此邮件在当前数据库启用（intake db upgrade --new-store）之前已收取过，"
+        "当时可能已经回复，不再自动回复"
     )
 
 
