@@ -30,6 +30,7 @@ from store.enums import MessageStatus
 from store.errors import one_line
 from store.migrate import schema_problem
 from store.models import Message, Worker
+from store.watch import FileWatch, StoreVanished, watch_of
 from store.workers import Heart, Locks, make_locks
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def build_pipeline(settings: Settings, *, sessions: sessionmaker[Session], blobs
 
 def worker_pipeline(settings: Settings) -> Pipeline:
     """A judging process's own pipeline: its own connections, blob store and templates."""
-    sessions = make_sessions(make_engine(settings.store.url))
+    sessions = make_sessions(make_engine(settings.store.url, create=False))
     return build_pipeline(settings, sessions=sessions, blobs=BlobStore(root=settings.store.blob_dir))
 
 
@@ -85,7 +86,7 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
-        engine = make_engine(settings.store.url)
+        engine = make_engine(settings.store.url, create=False)  # only `intake db upgrade` creates a store
         try:
             problem = schema_problem(engine) if check_schema else None
             if problem is not None:
@@ -108,6 +109,22 @@ class App:
         )
 
     @property
+    def watch(self) -> FileWatch | None:
+        """The SQLite database file's watch (None on PostgreSQL)."""
+        return watch_of(self.engine)
+
+    def store_gone(self) -> str | None:
+        """Why the store can no longer be used (its file deleted or replaced), checked now; else None."""
+        watch = self.watch
+        if watch is None:
+            return None
+        try:
+            watch.check()
+        except StoreVanished as exc:
+            return str(exc)
+        return None
+
+    @property
     def locks(self) -> Locks:
         """This worker's locks on mailboxes and on the leading role (made at first use)."""
         if self._locks is None:
@@ -119,6 +136,9 @@ class App:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self.watch is not None and self.watch.gone is not None:  # nothing to retire in a vanished store
+            self.engine.dispose()
+            return
         try:
             if self._locks is not None:
                 self._locks.close()
@@ -225,9 +245,10 @@ class App:
             return None, None
         return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts, started=True)
 
-    def rerun(self, ids: list[int]) -> dict[int, MessageStatus]:
-        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict)."""
-        return {i: self.pipeline.process(i) for i in ids}
+    def rerun(self, ids: list[int], *, hold: str | None = None) -> dict[int, MessageStatus]:
+        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict);
+        with hold a new reply is written but never sent, hold saying why."""
+        return {i: self.pipeline.process(i, hold=hold) for i in ids}
 
     def failed_ids(self) -> list[int]:
         with self.sessions() as session:

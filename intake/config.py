@@ -39,6 +39,7 @@ from campaign.settings import (
     parse_ratio,
 )
 from ingest.rules.trust import allowed_sender_problem
+from intake.cleartext import check_cleartext
 from intake.tables import EMAIL, REQUIRED, Table, address, date_value, secret, security
 
 
@@ -69,8 +70,10 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
             "retry_seconds",
             "timeout_seconds",
             "cafile",
+            "allow_cleartext",
         }
     )
+    check_cleartext(sm, host=sm.text("host", REQUIRED), security=security(sm, "ssl"))
     smtp = SmtpSettings(
         host=sm.text("host", REQUIRED),
         port=sm.integer("port", REQUIRED, minimum=1),
@@ -109,8 +112,10 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "move_to",
                 "idle",
                 "idle_renew_seconds",
+                "allow_cleartext",
             }
         )
+        check_cleartext(mb, host=mb.text("host", REQUIRED), security=security(mb, "ssl"))
         kind = mb.text("kind", REQUIRED)
         if kind not in allowed_kinds:
             raise ConfigError(f"{mb.key('kind')}: must be one of {', '.join(sorted(allowed_kinds))}, got {kind!r}")

@@ -293,7 +293,7 @@ class ActivityCount(Base):
     rule: Mapped[int] = mapped_column(Integer)  # version of the counting rule that read it
     stated: Mapped[int | None] = mapped_column(Integer)  # the number the report states, if any
     phrase: Mapped[str | None] = mapped_column(CleanText)  # the words that state it
-    source: Mapped[CountSource | None] = mapped_column(  # 0011: where it was read (None: not read yet)
+    source: Mapped[CountSource | None] = mapped_column(  # 0008: where it was read (None: not read yet)
         _enum(CountSource, "count_source", length=16), nullable=True
     )
     read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -14,6 +14,7 @@ from ingest.rules import Finding, Problem
 from ingest.rules.case import Case, SubjectVerdict
 from ingest.rules.unitpart import as_report, report_unit_part, unit_segment
 from ingest.unitname import Recognition, labels, simplified
+from notify.safe import without_controls
 
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
 LIKENESS = 0.4  # below this a roster name is not offered as "closest"
@@ -224,6 +225,7 @@ def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
 
 def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> SubjectVerdict:
     """Read the unit (and, for collections, the title) from a subject, tolerantly."""
+    subject = without_controls(subject)  # a terminal escape or a bidi mark is no part of a unit or a title
     text = _clean(subject)
     if kind is MailboxKind.OFFLINE_ACTIVITY:
         return _report(text, roster)

@@ -22,6 +22,7 @@ from intake.app import App, SchemaOutdated
 from intake.config import load
 from intake.logformat import OneLineFormatter
 from store.errors import one_line
+from store.watch import StoreMissing, StoreVanished
 
 DEFAULT_CONFIG = "/etc/intake/config.toml"
 EXIT_ERROR, EXIT_FAILED = 1, 3
@@ -69,7 +70,7 @@ pass_ctx = click.make_pass_decorator(Context)
 def explain(exc: Exception, ctx: Context | None) -> str:
     """The one line for an expected failure."""
     where = ctx.database() if ctx else "the database"
-    if isinstance(exc, SchemaOutdated):
+    if isinstance(exc, (SchemaOutdated, StoreMissing, StoreVanished)):
         return str(exc)
     if isinstance(exc, MissingSecret):
         return f"a password is missing: {exc}"

@@ -17,6 +17,8 @@ from notify.replies import SendReport
 from store import queries
 from store.enums import MessageStatus
 
+NO_SEND = "管理员重新判定时选择不发送（intake rerun --no-send）"
+
 
 def _poll_line(r: PollReport) -> str:
     if r.skipped:
@@ -73,22 +75,31 @@ def poll(ctx: Context, once: bool, mailbox: str | None) -> None:
 def run(ctx: Context) -> None:
     """Run the service: polls every mailbox on its schedule, sends replies and the daily digest.
 
-    SIGTERM finishes the message in hand, then exits.
+    SIGTERM finishes the message in hand, then exits. A SQLite database file deleted or replaced under
+    the service stops it at once with one line and exit 1: nothing more is judged or sent.
     """
     from intake.service import run as run_service
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    run_service(ctx.app())
+    if run_service(ctx.app()) is not None:
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--failed", "all_failed", is_flag=True, help="Every message whose processing failed.")
+@click.option(
+    "--no-send",
+    is_flag=True,
+    help="Record the new verdict, but never send its reply: the reply is kept as suppressed "
+    "(reason: rerun --no-send by an admin), for the hosts to read.",
+)
 @pass_ctx
-def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
+def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool, no_send: bool) -> None:
     """Judge messages again from their stored raw bytes (like Mailman's unshunt).
 
-    A verdict that was already answered is never answered twice.
+    A verdict that was already answered is never answered twice. With --no-send a message not yet
+    answered gets its reply written but held (status suppressed), and nothing is sent.
     """
     app = ctx.app()
     targets = list(ids) + (app.failed_ids() if all_failed else [])
@@ -102,11 +113,14 @@ def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
     results: dict[int, MessageStatus] = {}
     with progress(targets, label="judging again") as items:
         for target in items:
-            results.update(app.rerun([target]))
+            results.update(app.rerun([target], hold=NO_SEND if no_send else None))
     for msg_id, status in results.items():
         click.echo(f"{msg_id}: {status.value}")
-    sent = app.send_replies()
-    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    if no_send:
+        click.echo("replies: none sent (--no-send: a new reply is kept as suppressed)")
+    else:
+        sent = app.send_replies()
+        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
     if any(s is MessageStatus.FAILED for s in results.values()):
         sys.exit(EXIT_FAILED)
 

@@ -1,7 +1,7 @@
 """replies: when each took its place under the caps, and whether it answers a first contact
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 09:00:00
 
 `counted_at` is backfilled with `created_at` for every reply that was not suppressed (the caps
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
