@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from intake.cli import browse, mail, reports, setup, status
+from intake.cli import browse, mail, reports, setup, status, users, web
 from intake.cli.base import cli
 
-__all__ = ["browse", "cli", "mail", "main", "reports", "setup", "status"]
+__all__ = ["browse", "cli", "mail", "main", "reports", "setup", "status", "users", "web"]
 
 
 def main() -> None:
