@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from webfixtures import PASSWORD, add_user, csrf_of, login, run, write_workbench_config
 
 from campaign.settings import ConfigError
 from intake.accounts import Account
@@ -17,7 +18,6 @@ from intake.web import permissions
 from intake.web.routes import make_asgi, make_site
 from store.audit import history, user_target
 from store.enums import Role
-from tests.workbench import PASSWORD, add_user, csrf_of, login, run, write_workbench_config
 
 PHOTOS = "photos@xining.example"
 
