@@ -323,3 +323,12 @@ def stage_counts(sources: Sources) -> dict[str, dict[str, int]]:
 def is_work(role: str | None) -> bool:
     """A mail that is a work of its own (not a resend, supplement or version of an earlier one)."""
     return role in (None, WorkRole.ORIGINAL.value)
+
+
+def message_kind(sources: Sources, message_id: int) -> MailboxKind | None:
+    """The kind of the mailbox a shown message came to (None: no such message, or not shown)."""
+    with sources.sessions() as session:
+        row = session.execute(select(Message.mailbox, Message.status).where(Message.id == message_id)).first()
+    if row is None or row.status not in SHOWN:
+        return None
+    return kind_of_mailbox(sources, row.mailbox)

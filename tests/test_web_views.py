@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from webfixtures import add_user, attachment_ids, login, populate, write_workbench_config
+from webfixtures import add_user, attachment_ids, csrf_of, login, populate, write_workbench_config
 
 from intake.app import App
 from intake.config import load
@@ -120,3 +120,20 @@ def test_a_host_is_refused_another_collections_works_and_files(
         "/files/999999",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_a_host_overrules_on_the_page_and_sees_it_in_the_history(
+    world: tuple[App, TestClient, dict[str, int]],
+) -> None:
+    _, client, ids = world
+    login(client, PHOTOS)
+    page = client.get(f"/works/{ids['small']}").text
+    form = {"verdict": "accept", "reason": "原片已补寄，核对无误", "send": "1"}
+    assert client.post(f"/works/{ids['small']}/decide", data=form).status_code == 403  # no CSRF token
+    done = client.post(f"/works/{ids['small']}/decide", data={**form, "csrf": csrf_of(page)})
+    assert done.status_code == 200
+    assert "已改为“通过”，更正通知正在发给报送单位" in done.text
+    assert "审核结果由“退回”改为“通过”（已通知报送单位）" in done.text and "理由：原片已补寄，核对无误" in done.text
+    assert f"{PHOTOS}" in done.text
+    other = client.post(f"/works/{ids['video']}/decide", data={**form, "csrf": csrf_of(page)})
+    assert other.status_code == 404

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from intake.cli import browse, mail, reports, setup, status, users, web
+from intake.cli import browse, mail, reports, setup, status, users, web, works
 from intake.cli.base import cli
 
-__all__ = ["browse", "cli", "mail", "main", "reports", "setup", "status", "users", "web"]
+__all__ = ["browse", "cli", "mail", "main", "reports", "setup", "status", "users", "web", "works"]
 
 
 def main() -> None:

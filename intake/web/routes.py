@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from intake.app import App
-from intake.web import auth, files, views
+from intake.web import actions, auth, files, views
 from intake.web.session import Cookies, load_key
 from intake.web.site import LoginNeeded, Site, VisitMiddleware, environment, http_error, login_needed
 from intake.web.throttle import Throttle
@@ -47,6 +47,7 @@ def make_asgi(site: Site) -> Starlette:
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/collections/{kind}", views.collection),
         Route("/works/{id:int}", views.work),
+        Route("/works/{id:int}/decide", actions.decide, methods=["POST"]),
         Route("/units", views.units),
         Route("/files/{id:int}", files.serve),
         Route("/thumbs/{id:int}", files.thumbnail),
