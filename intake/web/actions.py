@@ -19,11 +19,12 @@ from starlette.responses import RedirectResponse, Response
 
 from campaign.notice import MailboxKind
 from ingest.decide import DecisionRefused, overrule
+from ingest.selection import STAGE_NAMES, SelectionRefused, choose
 from intake.app import App
 from intake.web import permissions
 from intake.web.site import Site, account_of, field, posted, site_of
 from report.workbench import message_kind
-from store.enums import MessageStatus, ReplyStatus
+from store.enums import MessageStatus, ReplyStatus, SelectionStage
 from store.errors import one_line
 
 log = logging.getLogger(__name__)
@@ -80,3 +81,39 @@ async def decide(request: Request) -> Response:
         response.background = BackgroundTask(send_now, site.app)
         return response
     return back_to(message_id, f"已改为“{label}”，未通知报送单位")
+
+
+async def select(request: Request) -> Response:
+    site = site_of(request)
+    account = account_of(request)
+    form = await posted(request)
+    message_id = int(request.path_params["id"])
+    kind = await kind_checked(request, site, message_id)
+    raw = field(form, "stage")
+    stage = None if raw == "none" else next((s for s in SelectionStage if s.value == raw), None)
+    if raw != "none" and stage is None:
+        raise HTTPException(400, "请选择初选、推荐或撤销")
+    if not permissions.can_select(account, kind) or (
+        stage is SelectionStage.RECOMMENDED and not permissions.can_recommend(account)
+    ):
+        raise HTTPException(403, "您的账号不能做这项遴选")
+    comment = field(form, "comment", limit=1000) if "comment" in form else None
+    try:
+        choice = await run_in_threadpool(
+            lambda: choose(
+                sessions=site.app.sessions,
+                settings=site.app.settings,
+                message_id=message_id,
+                stage=stage,
+                comment=comment,
+                actor=account.email,
+            )
+        )
+    except SelectionRefused as exc:
+        return back_to(message_id, f"未遴选：{exc}")
+    back = field(form, "back")
+    if back == "list":
+        return RedirectResponse(f"/collections/{kind.value}#w{message_id}", status_code=303)
+    if back == "province":
+        return RedirectResponse(f"/province#w{message_id}", status_code=303)
+    return back_to(message_id, f"已设为“{STAGE_NAMES[choice.after]}”")

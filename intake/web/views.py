@@ -136,3 +136,26 @@ async def units(request: Request) -> Response:
         total_activities=sum(u.activities for u in campaign.quota_units),
         deadlines=deadline_rows(site.app.settings, today()),
     )
+
+
+async def province(request: Request) -> Response:
+    """The province's recommendation: per category, the works the organisers selected (推荐)."""
+    site = site_of(request)
+    account = account_of(request)
+    if not permissions.can_recommend(account):
+        raise HTTPException(404)
+    selected = workbench.Filters(stage=SelectionStage.SELECTED.value, status=MessageStatus.ACCEPTED.value)
+    groups = []
+    for kind in site.kinds:
+        if kind is MailboxKind.OFFLINE_ACTIVITY:
+            continue
+        rows = await run_in_threadpool(workbench.works, site.app, kind, selected)
+        groups.append((kind.value, rows))
+    return site.page(
+        request,
+        "province.html",
+        title="省总推荐",
+        groups=groups,
+        deadlines=deadline_rows(site.app.settings, today()),
+        minimum=MIN_WORKS,
+    )
