@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from intake.app import App
-from intake.web import actions, auth, files, views
+from intake.web import actions, auth, downloads, files, views
 from intake.web.session import Cookies, load_key
 from intake.web.site import LoginNeeded, Site, VisitMiddleware, environment, http_error, login_needed
 from intake.web.throttle import Throttle
@@ -46,6 +46,8 @@ def make_asgi(site: Site) -> Starlette:
         Route("/login", auth.login, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/collections/{kind}", views.collection),
+        Route("/collections/{kind}/package.zip", downloads.collection_package),
+        Route("/province/package.zip", downloads.province_package),
         Route("/works/{id:int}", views.work),
         Route("/works/{id:int}/decide", actions.decide, methods=["POST"]),
         Route("/works/{id:int}/select", actions.select, methods=["POST"]),
