@@ -262,6 +262,16 @@ class ReplySettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """The hosts' workbench (`intake web`): where it listens and where its signing key is kept."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_file: Path | None = None  # None: `web-secret` beside the blob folder, made at first start
+    session_hours: int = 12  # a login lasts this long
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """The whole configuration, as typed values."""
 
@@ -276,6 +286,7 @@ class Settings:
     safety: SafetySettings = field(default_factory=SafetySettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.mailboxes:

@@ -35,6 +35,7 @@ from campaign.settings import (
     StatusSettings,
     StoreSettings,
     Unit,
+    WebSettings,
     default_rules,
     parse_ratio,
 )
@@ -47,7 +48,9 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
     root = Table(data, "")
-    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status"})
+    root.unknown(
+        {"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status", "web"}
+    )
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
@@ -224,6 +227,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         safety=_safety(root.table("safety", required=False)),
         service=_service(root.table("service", required=False)),
         status=_status(root.table("status", required=False)),
+        web=web_settings(root.table("web", required=False), base=base),
     )
 
 
@@ -347,6 +351,34 @@ def _status(table: Table) -> StatusSettings:
     table.unknown(set(fields))
     d = StatusSettings()
     return StatusSettings(**{name: table.integer(name, getattr(d, name), minimum=0) for name in fields})
+
+
+def web_settings(table: Table, *, base: Path) -> WebSettings:
+    """[web]: the workbench's address (`listen = "127.0.0.1:8080"`), signing key file and login length."""
+    table.unknown({"listen", "secret_file", "session_hours"})
+    d = WebSettings()
+    host, port = d.host, d.port
+    if "listen" in table.data:
+        try:
+            host, port = parse_listen(table.text("listen"))
+        except ValueError as exc:
+            raise ConfigError(f"{table.key('listen')}: {exc}") from exc
+    secret = table.text("secret_file", None)
+    return WebSettings(
+        host=host,
+        port=port,
+        secret_file=(base / secret).resolve() if secret else None,
+        session_hours=table.integer("session_hours", d.session_hours, minimum=1),
+    )
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6) as (host, port); ValueError says what is wrong."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'expected "HOST:PORT" like "127.0.0.1:8080", got {text!r}')
+    return host, int(port)
 
 
 def load(path: Path) -> Settings:

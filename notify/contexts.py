@@ -129,3 +129,13 @@ class Rejection(ReplyContext):
     convention: str
     example: str
     resend: bool = True  # whether the reply asks for the mail to be sent again
+
+
+@dataclass(frozen=True, kw_only=True)
+class Correction(ReplyContext):
+    """The corrected answer after a person changed the verdict: what was said, what stands now, why."""
+
+    accepted: bool  # the verdict now
+    previous: str  # what the earlier reply said: 已登记 / 未通过
+    reason: str  # the host's reason, as typed (cleaned)
+    title: str | None = None

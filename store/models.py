@@ -1,4 +1,5 @@
-"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests, workers and leases."""
+"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests, workers and leases,
+and the workbench's accounts, audit events and selections."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ from sqlalchemy.types import TypeDecorator
 from store.enums import (
     ArrivalSource,
     AttachmentKind,
+    AuditAction,
     CountSource,
     DigestStatus,
     MessageStatus,
     ReplyKind,
     ReplyStatus,
+    Role,
+    SelectionStage,
     Stage,
     WorkRole,
 )
@@ -299,3 +303,45 @@ class ActivityCount(Base):
     read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(CleanText)  # the admin's reason for a correction
     corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class User(Base):
+    """0010: an account of the hosts' workbench (`intake users add`); never deleted, only disabled."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower case
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role", length=16))
+    collections: Mapped[list[str]] = mapped_column(JSON, default=list)  # mailbox kinds a host sees
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """0010: one change a person made: who, when, what, why; shown on the page of the thing changed."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # the account's email, or "cli:<login>" for the command line
+    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action"))
+    target: Mapped[str] = mapped_column(String(200), index=True)  # "message:12", "user:a@b.cn"
+    summary: Mapped[str] = mapped_column(CleanText)  # what changed, in Chinese, as the page shows it
+    reason: Mapped[str] = mapped_column(CleanText, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(CleanJSON, default=dict)
+
+
+class Selection(Base):
+    """0010: how far one work (its first message) has come in the selection, with the last comment."""
+
+    __tablename__ = "selections"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[SelectionStage] = mapped_column(_enum(SelectionStage, "selection_stage", length=16), index=True)
+    comment: Mapped[str] = mapped_column(CleanText, default="")
+    by: Mapped[str] = mapped_column(String(320))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
