@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ingest.mail.netdisks import code_of, filename_of, netdisk_of
+from ingest.mail.urls import web_location
 from notify.linktext import NETDISK as NETDISK_KIND
 
 _URL = re.compile(r"https?://[^\s\"'<>（）()，。；、「」【】]+", re.I)
@@ -55,18 +55,14 @@ def _provider(host: str) -> str:
 def download_host(url: str) -> str | None:
     """The provider host a large-attachment link points to, or None when it is not one: the URL is
     parsed, its host must be one of the providers' exactly (no user part, no other port)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
+    location = web_location(url)
+    if location is None:
         return None
-    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or port not in (None, 80, 443):
-        return None
-    host = (parts.hostname or "").lower()
+    host, path = location
     paths = PROVIDER_PATHS.get(host)
     if paths is None:
         return None
-    path = parts.path.lower()
+    path = path.lower()
     return host if any(path.startswith(p) for p in paths) else None
 
 

@@ -13,6 +13,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from ingest.mail.urls import web_location
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetDisk:
@@ -56,15 +58,10 @@ _NAME = re.compile(
 def netdisk_of(url: str) -> NetDisk | None:
     """The net-disk a share URL belongs to, or None: exact host (or its subdomain where the table
     says so), a share path, http(s), no user part, no other port."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
+    location = web_location(url)
+    if location is None:
         return None
-    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or port not in (None, 80, 443):
-        return None
-    host = (parts.hostname or "").lower()
-    path = parts.path or "/"
+    host, path = location
     if path == "/":
         return None  # a home page shares nothing
     for disk in NETDISKS:
