@@ -13,7 +13,6 @@ from campaign.settings import Settings
 from ingest import seen
 from ingest.inspect import inspect_file
 from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
-from ingest.inspect.officetext import office_text
 from ingest.mail.parse import ParsedMail
 from ingest.pictures import layout_cids, picture_note
 from ingest.rules.views import FileView
@@ -118,8 +117,9 @@ class Extractor:
             facts = inspect_file(path, filename=name, limits=limits, workdir=workdir)
             if part.problems:  # damaged in transit, e.g. broken base64
                 facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
-            # a platform may be introduced only by an attached Word or PowerPoint file
-            text = office_text(path, mime=facts.mime) if kind is MailboxKind.SERVICE_PLATFORM else ""
+            # a platform may be introduced only by an attached Word or PowerPoint file: the text the
+            # document reader took out of it (bounded like every document)
+            text = (facts.document.text or "") if facts.document is not None else ""
             sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None, sync=False)
             views.append(
                 self._add_file(

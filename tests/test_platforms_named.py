@@ -14,7 +14,8 @@ from pptx.util import Inches
 from test_collections_e2e import mail, run
 
 from devservers.smtpsink import SmtpSink
-from ingest.inspect.officetext import DOCX, PPTX, office_text
+from ingest.inspect import inspect_file
+from ingest.inspect.facts import InspectLimits
 from ingest.rules.platforms import named_platforms
 from store.enums import MessageStatus
 
@@ -67,15 +68,18 @@ def _pptx(path: Path, *lines: str) -> Path:
     return path
 
 
-def test_office_text_reads_paragraphs_tables_and_slides(tmp_path: Path) -> None:
-    word = office_text(_docx(tmp_path / "a.docx", INTRO), mime=DOCX)
-    assert INTRO in word and "关注人数 3.2万" in word
-    slides = office_text(_pptx(tmp_path / "b.pptx", INTRO), mime=PPTX)
+def test_the_text_of_word_and_powerpoint_files_is_read_for_the_platform(tmp_path: Path) -> None:
+    def text(path: Path) -> str:
+        facts = inspect_file(path, filename=path.name, limits=InspectLimits(), workdir=tmp_path)
+        return (facts.document.text or "") if facts.document is not None else ""
+
+    word = text(_docx(tmp_path / "a.docx", INTRO))
+    assert INTRO in word and "关注人数" in word and "3.2万" in word  # a table's cells too
+    slides = text(_pptx(tmp_path / "b.pptx", INTRO))
     assert "服务平台介绍" in slides and INTRO in slides and "联系人：许堃" in slides
-    assert office_text(tmp_path / "a.docx", mime="application/pdf") == ""
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"PK\x03\x04" + b"\0" * 100)
-    assert office_text(broken, mime=DOCX) == ""
+    assert text(broken) == ""
 
 
 @pytest.mark.servers
