@@ -122,6 +122,7 @@ time = "07:30"
 [safety]
 per_sender_daily = 100000
 global_hourly = 100000
+unknown_sender_hourly = 100000
 {service}
 {ROSTER_TOML}""",
         encoding="utf-8",

@@ -170,7 +170,8 @@ class SafetySettings:
     """The caps on automatic replies; see the module docstring."""
 
     per_sender_daily: int = 10
-    global_hourly: int = 200
+    global_hourly: int = 200  # replies to known senders (a unit's allowed address, or one that wrote before)
+    unknown_sender_hourly: int = 10  # replies to first contacts, counted apart from global_hourly
     loop_subjects: int = 5
     loop_minutes: int = 60
 
@@ -232,6 +233,7 @@ class StatusSettings:
     failed_messages: int = 1  # messages left failed
     received_minutes: int = 30  # a message stored but not judged for this long
     given_up_replies: int = 1  # replies given up
+    held_replies: int = 1  # replies held by a cap on replies (sent later, when the cap allows)
     reply_age_minutes: int = 60  # a pending reply older than this
     digest_age_hours: int = 0  # no digest sent for this long (off by default)
 
@@ -260,6 +262,16 @@ class ReplySettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """The hosts' workbench (`intake web`): where it listens and where its signing key is kept."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_file: Path | None = None  # None: `web-secret` beside the blob folder, made at first start
+    session_hours: int = 12  # a login lasts this long
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """The whole configuration, as typed values."""
 
@@ -274,6 +286,7 @@ class Settings:
     safety: SafetySettings = field(default_factory=SafetySettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.mailboxes:

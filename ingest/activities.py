@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.enumeration import ONE_ACTIVITY_EACH, Enumeration, enumerations
 from ingest.mail.parse import ParsedMail, parse_bytes
 from ingest.numerals import NUMBER_PATTERN, number_of
-from ingest.rules.content import FileView, description_text
+from ingest.rules.content import description_text
+from ingest.rules.views import FileView
 from notify.safe import clean_text
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, CountSource, MessageStatus

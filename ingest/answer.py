@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from campaign.notice import KIND_NAMES, MailboxKind, convention, datetime_text, local
@@ -11,11 +12,14 @@ from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import without_reply_prefixes
 from ingest.mail.links import NETDISK, LargeLink
 from ingest.mail.ours import without_our_suffixes
-from ingest.rules.content import FileView
+from ingest.rules.views import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
+from notify.quote import SHORT_QUOTE_CHARS, short_quote
 from notify.safe import clean_text
 from store.enums import AttachmentKind, MessageStatus
 from store.models import Message
+
+_QUOTED = re.compile(rf"“([^“”]{{{SHORT_QUOTE_CHARS + 1},}})”")
 
 
 def _counted(f: FileView) -> bool:
@@ -53,6 +57,14 @@ def _row(f: FileView) -> FileRow:
     return FileRow(name=f.name, label=f.label, size=f.size, container=f.container, problems=problems)
 
 
+def _quoting(text: str, *, short: bool) -> str:
+    """A reason or fix, cleaned; for a short quotation, every quotation in it (“…”: the subject as the
+    rule read it, a file name) cut to its short form."""
+    if short:
+        text = _QUOTED.sub(lambda m: f"“{short_quote(m.group(1))}”", short_quote(text, max_chars=4000))
+    return clean_text(text, max_chars=2000)
+
+
 def reply_context(
     *,
     msg: Message,
@@ -61,16 +73,22 @@ def reply_context(
     files: Sequence[FileView],
     links: Sequence[LargeLink],
     replies: ReplySettings,
+    first_contact: bool = False,
 ) -> ReplyContext:
-    """The acknowledgement or the rejection for a decided message (never for an ignored one)."""
+    """The acknowledgement or the rejection for a decided message (never for an ignored one).
+
+    A rejection to a first contact (a sender we do not know, see notify.quota) quotes at most a short,
+    cleaned part of its subject, wherever the subject appears: whoever forged the sender chose it."""
     if decision.status not in (MessageStatus.ACCEPTED, MessageStatus.REJECTED):
         raise ValueError(f"no reply for a {decision.status.value} message")
     subject = msg.subject or ""
+    short = first_contact and decision.status is MessageStatus.REJECTED
+    quote_chars = SHORT_QUOTE_CHARS if short else 150
     common = {
         "addressee": clean_text(msg.unit or "", max_chars=100) or "贵单位",
-        "subject": clean_text(subject, max_chars=150) or "（无标题）",
+        "subject": short_quote(subject, max_chars=quote_chars) or "（无标题）",
         # our own suffixes off, so that answering a reply of ours never stacks them: （未通过…）（已收到）
-        "subject_line": clean_text(without_our_suffixes(without_reply_prefixes(subject)), max_chars=150)
+        "subject_line": short_quote(without_our_suffixes(without_reply_prefixes(subject)), max_chars=quote_chars)
         or "（无标题）",
         "collection": KIND_NAMES[kind],
         "received_at": datetime_text(local(msg.arrived_at)),  # when the provider received it
@@ -109,7 +127,7 @@ def reply_context(
         **common,
         # a reason may quote the subject as typed: no controls or bidi in a reply
         problems=tuple(
-            ProblemRow(text=clean_text(p.text, max_chars=2000), fix=clean_text(p.fix, max_chars=2000), resend=p.resend)
+            ProblemRow(text=_quoting(p.text, short=short), fix=_quoting(p.fix, short=short), resend=p.resend)
             for p in decision.problems
         ),
         files=tuple(_row(f) for f in files),

@@ -16,7 +16,7 @@ from ingest.inspect.facts import FileFacts, InspectLimits, facts_json
 from ingest.inspect.officetext import office_text
 from ingest.mail.parse import ParsedMail
 from ingest.pictures import layout_cids, picture_note
-from ingest.rules.content import FileView
+from ingest.rules.views import FileView
 from notify.safe import display_name
 from store.blobs import BlobStore
 from store.enums import AttachmentKind

@@ -24,6 +24,7 @@ from campaign.settings import Settings
 from ingest import activities, seen, thread
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
+from ingest.earlier import earlier_store_hold
 from ingest.extract import Extractor
 from ingest.inspect.facts import InspectLimits
 from ingest.mail.arrival import Arrival, from_internaldate
@@ -39,14 +40,17 @@ from ingest.mail.parse import (
 from ingest.roster import Roster
 from ingest.rules.caps import reply_hold, suppress
 from ingest.rules.case import Case
-from ingest.rules.content import FileView
 from ingest.rules.registration import role_of
 from ingest.rules.subject import check_subject
+from ingest.rules.trust import on_roster
+from ingest.rules.views import FileView
+from notify.quota import first_contact
 from notify.render import Renderer
 from notify.replies import new_reply
 from store.blobs import BlobStore, Stored
 from store.enums import MessageStatus, ReplyKind, Stage, WorkRole
 from store.models import MailboxState, Message, utcnow
+from store.watch import StoreVanished
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +155,17 @@ class Pipeline:
 
     # -- judging -------------------------------------------------------------------------------
 
-    def process(self, message_id: int, *, again: bool = True) -> MessageStatus:
-        """Judge one stored message; an exception marks it FAILED with its stage and traceback."""
+    def process(self, message_id: int, *, again: bool = True, hold: str | None = None) -> MessageStatus:
+        """Judge one stored message; an exception marks it FAILED with its stage and traceback.
+
+        With hold (why, for the hosts) a new reply is written but never sent (`intake rerun --no-send`)."""
         stage = _Stage()
         try:
             with self.sessions.begin() as session, self.blobs.workdir() as workdir:
                 msg = session.get(Message, message_id)
                 if msg is None:
                     raise LookupError(f"no message with id {message_id}")
-                status = self._judge(session, msg, stage, workdir=workdir)
+                status = self._judge(session, msg, stage, workdir=workdir, hold=hold)
                 log.info("message %d (%s uid %d, %s): %s", msg.id, msg.mailbox, msg.uid, msg.message_id, status.value)
                 return status
         except IntegrityError:
@@ -175,11 +181,13 @@ class Pipeline:
                     log.info("message %d was judged by another process meanwhile: %s", message_id, done.status.value)
                     return done.status
             return self._failed(message_id, stage)
+        except StoreVanished:
+            raise  # not this message's fault: nothing can be recorded anywhere
         except seen.ClaimedMeanwhile:
             if not again:
                 return self._failed(message_id, stage)
             log.info("message %d: a copy was judged meanwhile; judging it again", message_id)
-            return self.process(message_id, again=False)  # now found held: a duplicate
+            return self.process(message_id, again=False, hold=hold)  # now found held: a duplicate
         except Exception:
             return self._failed(message_id, stage)
 
@@ -197,19 +205,21 @@ class Pipeline:
                 msg.decided_at = utcnow()
         return MessageStatus.FAILED
 
-    def _judge(self, session: Session, msg: Message, stage: _Stage, *, workdir: Path) -> MessageStatus:
+    def _judge(
+        self, session: Session, msg: Message, stage: _Stage, *, workdir: Path, hold: str | None = None
+    ) -> MessageStatus:
         if msg.attempts == 0 and msg.status is MessageStatus.RECEIVED:
             # never judged: nothing to load or clear (a query each, for every new message)
             set_committed_value(msg, "attachments", [])
             set_committed_value(msg, "replies", [])
         with session.no_autoflush:  # the row is written once, at the commit, not before each query
-            status, key = self._judge_unflushed(session, msg, stage, workdir=workdir)
+            status, key = self._judge_unflushed(session, msg, stage, workdir=workdir, hold=hold)
         if key is not None:
             seen.claim(session, msg, key)  # the first write: the database is locked only while committing
         return status
 
     def _judge_unflushed(
-        self, session: Session, msg: Message, stage: _Stage, *, workdir: Path
+        self, session: Session, msg: Message, stage: _Stage, *, workdir: Path, hold: str | None = None
     ) -> tuple[MessageStatus, str | None]:
         """The verdict, and the identity to hold (None for a duplicate)."""
         box = self.settings.mailbox(msg.mailbox)
@@ -298,7 +308,7 @@ class Pipeline:
                 documents = activities.document_texts(files)
                 statement = activities.statement_of(mail, subject=msg.subject, documents=documents)
                 activities.record(session, message_id=msg.id, statement=statement)
-            self._write_reply(msg, box.kind, decision, files, links)
+            self._write_reply(session, msg, box.kind, decision, files, links, hold=hold)
             return decision.status, key
 
     # -- helpers -------------------------------------------------------------------------------
@@ -323,21 +333,36 @@ class Pipeline:
 
     def _write_reply(
         self,
+        session: Session,
         msg: Message,
         kind: MailboxKind,
         decision: Decision,
         files: Sequence[FileView],
         links: Sequence[LargeLink],
+        *,
+        hold: str | None = None,
     ) -> None:
         if msg.replies:  # a verdict already answered is never answered twice
             return
+        first = first_contact(
+            session, sender=msg.sender, message_id=msg.id, allowlisted=on_roster(msg.sender, self.settings.units)
+        )
         context = reply_context(
-            msg=msg, kind=kind, decision=decision, files=files, links=links, replies=self.settings.replies
+            msg=msg,
+            kind=kind,
+            decision=decision,
+            files=files,
+            links=links,
+            replies=self.settings.replies,
+            first_contact=first,
         )
         reply_kind = ReplyKind.ACKNOWLEDGEMENT if decision.status is MessageStatus.ACCEPTED else ReplyKind.REJECTION
         rendered = self.renderer.render(reply_kind.value, context.context())
         reply = new_reply(message=msg, kind=reply_kind, rendered=rendered, sender=self.settings.smtp.sender)
         if reply is not None:
-            if decision.hold is not None:  # caps, loops, DMARC: kept for the hosts, never sent
-                suppress(msg, reply, decision.hold)
+            reply.first_contact = first  # counted against its own cap when it is sent (notify.quota)
+            # loops, DMARC, an admin's --no-send, an earlier store's mail: kept for the hosts, never sent
+            held = decision.hold or hold or earlier_store_hold(self.blobs, msg.raw_sha256)
+            if held is not None:
+                suppress(msg, reply, held)
             msg.replies.append(reply)

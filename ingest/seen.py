@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campaign.notice import name_key
 from ingest.identity import identity
 from ingest.mail.parse import ParsedMail
-from ingest.rules.registration import Registered
+from ingest.rules.case import Registered
 from store.enums import MessageStatus
 from store.models import Attachment, Message, Submission, utcnow
 

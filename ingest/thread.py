@@ -23,8 +23,8 @@ from ingest.chain import Decision
 from ingest.mail.links import LargeLink
 from ingest.mail.ours import has_our_suffix, quotes_our_reply
 from ingest.mail.parse import ParsedMail
-from ingest.rules.content import FileView
 from ingest.rules.platforms import URL
+from ingest.rules.views import FileView
 from store.enums import MessageStatus, ReplyKind
 from store.models import Message, Reply
 

@@ -21,6 +21,7 @@ from ingest.judging import JudgePool
 from ingest.mail import arrival
 from ingest.mail.prescan import header_block_size
 from ingest.pipeline import Pipeline
+from intake.logformat import OneLineFormatter
 from notify.render import Renderer
 from notify.replies import SendReport, send_pending
 from store.blobs import BlobStore, Stored
@@ -29,6 +30,7 @@ from store.enums import MessageStatus
 from store.errors import one_line
 from store.migrate import schema_problem
 from store.models import Message, Worker
+from store.watch import FileWatch, StoreVanished, watch_of
 from store.workers import Heart, Locks, make_locks
 
 log = logging.getLogger(__name__)
@@ -53,14 +55,12 @@ def build_pipeline(settings: Settings, *, sessions: sessionmaker[Session], blobs
 
 def worker_pipeline(settings: Settings) -> Pipeline:
     """A judging process's own pipeline: its own connections, blob store and templates."""
-    sessions = make_sessions(make_engine(settings.store.url))
+    sessions = make_sessions(make_engine(settings.store.url, create=False))
     return build_pipeline(settings, sessions=sessions, blobs=BlobStore(root=settings.store.blob_dir))
 
 
 def worker_logging(level: int) -> None:
     """A judging process logs as the command that started it does (one line each, to stderr)."""
-    from intake.cli.base import OneLineFormatter  # the shell's formatter; imported here, not at start-up
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(tracebacks=level <= logging.INFO))
     logging.basicConfig(level=level, handlers=[handler])
@@ -86,7 +86,7 @@ class App:
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> App:
-        engine = make_engine(settings.store.url)
+        engine = make_engine(settings.store.url, create=False)  # only `intake db upgrade` creates a store
         try:
             problem = schema_problem(engine) if check_schema else None
             if problem is not None:
@@ -109,6 +109,22 @@ class App:
         )
 
     @property
+    def watch(self) -> FileWatch | None:
+        """The SQLite database file's watch (None on PostgreSQL)."""
+        return watch_of(self.engine)
+
+    def store_gone(self) -> str | None:
+        """Why the store can no longer be used (its file deleted or replaced), checked now; else None."""
+        watch = self.watch
+        if watch is None:
+            return None
+        try:
+            watch.check()
+        except StoreVanished as exc:
+            return str(exc)
+        return None
+
+    @property
     def locks(self) -> Locks:
         """This worker's locks on mailboxes and on the leading role (made at first use)."""
         if self._locks is None:
@@ -120,6 +136,9 @@ class App:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self.watch is not None and self.watch.gone is not None:  # nothing to retire in a vanished store
+            self.engine.dispose()
+            return
         try:
             if self._locks is not None:
                 self._locks.close()
@@ -187,7 +206,9 @@ class App:
         return [self.poll_box(box) for box in boxes if not self.stop.is_set()]
 
     def send_replies(self) -> SendReport:
-        return send_pending(sessions=self.sessions, settings=self.settings.smtp, heart=self.heart)
+        return send_pending(
+            sessions=self.sessions, settings=self.settings.smtp, heart=self.heart, safety=self.settings.safety
+        )
 
     def import_file(self, *, mailbox: str, path: Path) -> tuple[int | None, MessageStatus | None]:
         """Store and judge one .eml file; the same message imported twice (or fetched too) is judged once.
@@ -224,9 +245,10 @@ class App:
             return None, None
         return msg_id, judge(self.pipeline, msg_id, max_attempts=self.settings.service.max_attempts, started=True)
 
-    def rerun(self, ids: list[int]) -> dict[int, MessageStatus]:
-        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict)."""
-        return {i: self.pipeline.process(i) for i in ids}
+    def rerun(self, ids: list[int], *, hold: str | None = None) -> dict[int, MessageStatus]:
+        """Judge stored messages again from their raw bytes (never a second reply to an answered verdict);
+        with hold a new reply is written but never sent, hold saying why."""
+        return {i: self.pipeline.process(i, hold=hold) for i in ids}
 
     def failed_ids(self) -> list[int]:
         with self.sessions() as session:

@@ -35,10 +35,12 @@ from campaign.settings import (
     StatusSettings,
     StoreSettings,
     Unit,
+    WebSettings,
     default_rules,
     parse_ratio,
 )
 from ingest.rules.trust import allowed_sender_problem
+from intake.cleartext import check_cleartext
 from intake.tables import EMAIL, REQUIRED, Table, address, date_value, secret, security
 
 
@@ -46,7 +48,9 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
     """Build Settings from parsed TOML; relative paths are taken from the file's folder."""
     base = path.parent
     root = Table(data, "")
-    root.unknown({"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status"})
+    root.unknown(
+        {"store", "smtp", "mailboxes", "digest", "units", "replies", "rules", "safety", "service", "status", "web"}
+    )
 
     st = root.table("store")
     st.unknown({"url", "blob_dir"})
@@ -69,8 +73,10 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
             "retry_seconds",
             "timeout_seconds",
             "cafile",
+            "allow_cleartext",
         }
     )
+    check_cleartext(sm, host=sm.text("host", REQUIRED), security=security(sm, "ssl"))
     smtp = SmtpSettings(
         host=sm.text("host", REQUIRED),
         port=sm.integer("port", REQUIRED, minimum=1),
@@ -109,8 +115,10 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
                 "move_to",
                 "idle",
                 "idle_renew_seconds",
+                "allow_cleartext",
             }
         )
+        check_cleartext(mb, host=mb.text("host", REQUIRED), security=security(mb, "ssl"))
         kind = mb.text("kind", REQUIRED)
         if kind not in allowed_kinds:
             raise ConfigError(f"{mb.key('kind')}: must be one of {', '.join(sorted(allowed_kinds))}, got {kind!r}")
@@ -219,6 +227,7 @@ def parse(data: Mapping[str, Any], *, path: Path) -> Settings:
         safety=_safety(root.table("safety", required=False)),
         service=_service(root.table("service", required=False)),
         status=_status(root.table("status", required=False)),
+        web=web_settings(root.table("web", required=False), base=base),
     )
 
 
@@ -300,10 +309,11 @@ def _severities(table: Table, base: Severities) -> Severities:
 
 def _safety(table: Table) -> SafetySettings:
     """[safety]: caps on automatic replies and loop detection; every key optional."""
-    table.unknown({"per_sender_daily", "global_hourly", "loop_subjects", "loop_minutes"})
+    table.unknown({"per_sender_daily", "global_hourly", "unknown_sender_hourly", "loop_subjects", "loop_minutes"})
     return SafetySettings(
         per_sender_daily=table.integer("per_sender_daily", SafetySettings.per_sender_daily, minimum=1),
         global_hourly=table.integer("global_hourly", SafetySettings.global_hourly, minimum=1),
+        unknown_sender_hourly=table.integer("unknown_sender_hourly", SafetySettings.unknown_sender_hourly, minimum=1),
         loop_subjects=table.integer("loop_subjects", SafetySettings.loop_subjects, minimum=2),
         loop_minutes=table.integer("loop_minutes", SafetySettings.loop_minutes, minimum=1),
     )
@@ -341,6 +351,34 @@ def _status(table: Table) -> StatusSettings:
     table.unknown(set(fields))
     d = StatusSettings()
     return StatusSettings(**{name: table.integer(name, getattr(d, name), minimum=0) for name in fields})
+
+
+def web_settings(table: Table, *, base: Path) -> WebSettings:
+    """[web]: the workbench's address (`listen = "127.0.0.1:8080"`), signing key file and login length."""
+    table.unknown({"listen", "secret_file", "session_hours"})
+    d = WebSettings()
+    host, port = d.host, d.port
+    if "listen" in table.data:
+        try:
+            host, port = parse_listen(table.text("listen"))
+        except ValueError as exc:
+            raise ConfigError(f"{table.key('listen')}: {exc}") from exc
+    secret = table.text("secret_file", None)
+    return WebSettings(
+        host=host,
+        port=port,
+        secret_file=(base / secret).resolve() if secret else None,
+        session_hours=table.integer("session_hours", d.session_hours, minimum=1),
+    )
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6) as (host, port); ValueError says what is wrong."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'expected "HOST:PORT" like "127.0.0.1:8080", got {text!r}')
+    return host, int(port)
 
 
 def load(path: Path) -> Settings:

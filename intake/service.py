@@ -56,7 +56,11 @@ class Worker:
         self.watchers = IdleWatchers(service=app.settings.service, on_new=self.wake)
 
     def failed(self, what: str, exc: BaseException) -> None:
-        """One line per failure; a traceback once per distinct unexpected error (every time with -v)."""
+        """One line per failure; a traceback once per distinct unexpected error (every time with -v).
+
+        Nothing once the store is gone: its one line was said (`store_lost`)."""
+        if self.gone():
+            return
         key = (type(exc).__name__, str(exc))
         with self._guard:
             first = key not in self._seen
@@ -64,10 +68,16 @@ class Worker:
         show = first and not isinstance(exc, EXPECTED)  # -v shows every traceback (the log formatter)
         log.error("%s: %s", what, one_line(exc), exc_info=exc, extra={"traceback": show, "described": True})
 
+    def gone(self) -> bool:
+        """Whether the store's file was deleted or replaced: then no unit of work starts (checked now)."""
+        return self.app.store_gone() is not None
+
     def beat(self) -> None:
         """Heartbeat; the leading role and the mailboxes for whoever can take them (a mailbox just taken
         over from a dead worker is polled at once)."""
         app = self.app
+        if self.gone():  # checked on every beat: a store that vanishes is noticed even when no mail comes
+            return
         try:
             was = self.leader
             self.leader = app.locks.try_lock(LEADER)
@@ -132,7 +142,7 @@ class Worker:
 
     def _poll(self, box: MailboxSettings) -> None:
         app = self.app
-        if app.stop.is_set():
+        if app.stop.is_set() or self.gone():
             return
         try:
             with app.sessions() as session:
@@ -149,6 +159,8 @@ class Worker:
                 log.debug("%s: %s", box.name, report.skipped)
                 return
             if report.error:
+                if self.gone():
+                    return
                 with app.sessions() as session:
                     state = session.get(MailboxState, box.name)
                     errors = state.consecutive_errors if state else 0
@@ -162,7 +174,7 @@ class Worker:
             self.replies()
 
     def replies(self) -> None:
-        if not self.leader or self.app.stop.is_set() or not self._sending.acquire(blocking=False):
+        if not self.leader or self.app.stop.is_set() or self.gone() or not self._sending.acquire(blocking=False):
             return
         try:
             report = self.app.send_replies()
@@ -176,7 +188,7 @@ class Worker:
     def digest(self, catch_up_only: bool = False) -> None:
         """The day's digest at its time; with catch_up_only (at start-up, then every CATCH_UP_MINUTES) the last
         due digest if it was missed while the service was down or its try failed, sent marked late."""
-        if not self.leader:
+        if not self.leader or self.app.stop.is_set() or self.gone():
             return
         try:
             if catch_up_only:
@@ -226,8 +238,22 @@ def build_scheduler(worker: Worker) -> BackgroundScheduler:
     return scheduler
 
 
-def run(app: App) -> None:
-    """Run until SIGTERM or SIGINT; the message in hand is finished before exiting."""
+def store_lost(app: App, reason: str) -> None:
+    """The store's file was deleted or replaced: one line, and the service stops (nothing more is sent)."""
+    log.critical(
+        "%s: intake stops, nothing more is judged or sent; restore the file or start a new store "
+        '(see "A store that vanishes" in the README)',
+        reason,
+    )
+    app.stop.set()
+
+
+def run(app: App) -> str | None:
+    """Run until SIGTERM or SIGINT; the message in hand is finished before exiting. Returns why the
+    service stopped by itself (its store's file deleted or replaced), else None."""
+    watch = app.watch
+    if watch is not None:
+        watch.listen(lambda reason: store_lost(app, reason))
 
     def _stop(signum: int, frame: types.FrameType | None) -> None:
         log.info("signal %d: finishing the message in hand, then stopping", signum)
@@ -246,4 +272,7 @@ def run(app: App) -> None:
     worker.watchers.stop_all(timeout=5.0)
     scheduler.shutdown(wait=True)
     app.close()
+    if watch is not None and watch.gone is not None:
+        return watch.gone
     log.info("intake stopped")
+    return None

@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 
 from notify.safe import clean_header
 
-TEMPLATE_NAMES = ("acknowledgement", "rejection", "digest")
+TEMPLATE_NAMES = ("acknowledgement", "rejection", "correction", "digest")
 
 
 @dataclass(frozen=True, kw_only=True)

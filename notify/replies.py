@@ -1,5 +1,7 @@
 """Automatic replies: build the pending row with the verdict, and send pending rows over SMTP later.
 
+Before sending, the caps on replies (`notify.quota`) let waiting replies out or hold them for later.
+
 A reply is leased to the worker sending it. The lease is taken over by another worker as soon as
 its holder's heartbeat is stale (the holder died), else after LEASE at the latest; so a reply whose
 sender died between the SMTP answer and the database update can go out twice, never more.
@@ -22,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from campaign.notice import OWN_HEADER
-from campaign.settings import SmtpSettings
+from campaign.settings import SafetySettings, SmtpSettings
+from notify.quota import admit
 from notify.render import Rendered
 from notify.safe import clean_header
 from notify.smtp import SmtpConnection
@@ -97,21 +100,27 @@ class SendReport:
     sent: int
     retrying: int
     given_up: int
+    held: int = 0  # held by a cap on replies, to go out when it allows
 
 
 def _due(now: dt.datetime, cutoff: dt.datetime | None) -> ColumnElement[bool]:
-    """Pending replies whose time has come, or whose lease holder's heartbeat is older than cutoff."""
+    """Pending replies let out by the caps whose time has come, or whose lease holder's heartbeat is older
+    than cutoff."""
     due = Reply.next_attempt_at <= now
     if cutoff is not None:
         due = or_(due, and_(Reply.leased_by.is_not(None), Reply.leased_by.not_in(live_ids(cutoff))))
-    return and_(Reply.status == ReplyStatus.PENDING, due)
+    return and_(Reply.status == ReplyStatus.PENDING, Reply.counted_at.is_not(None), due)
 
 
-def _claim(sessions: sessionmaker[Session], now: dt.datetime, limit: int, heart: Heart | None) -> list[int]:
-    """Lease due replies to this worker so that no other worker sends them at the same time."""
+def _claim(
+    sessions: sessionmaker[Session], now: dt.datetime, limit: int, heart: Heart | None, safety: SafetySettings
+) -> tuple[list[int], int]:
+    """Let waiting replies out under the caps (holding the others), then lease due replies to this worker
+    so that no other worker sends them at the same time; the ids leased and how many were held."""
     claimed: list[int] = []
     cutoff = heart.cutoff(now) if heart is not None else None
     with sessions.begin() as session:
+        held = admit(session, now=now, settings=safety).held
         due = session.scalars(select(Reply.id).where(_due(now, cutoff)).order_by(Reply.id).limit(limit)).all()
         for reply_id in due:
             result = session.execute(
@@ -121,7 +130,7 @@ def _claim(sessions: sessionmaker[Session], now: dt.datetime, limit: int, heart:
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 claimed.append(reply_id)
-    return claimed
+    return claimed, held
 
 
 def send_pending(
@@ -131,8 +140,10 @@ def send_pending(
     limit: int = 200,
     clock: Callable[[], dt.datetime] = utcnow,
     heart: Heart | None = None,
+    safety: SafetySettings = SafetySettings(),
 ) -> SendReport:
-    """Send every due pending reply, batch by batch; an SMTP outage leaves them pending for later.
+    """Send every due pending reply that the caps let out, batch by batch; an SMTP outage leaves them
+    pending for later, a cap holds them until it allows.
 
     With a heart the replies are leased to its worker (beating while it sends), and leases of dead
     workers are taken over at once.
@@ -141,7 +152,8 @@ def send_pending(
     while True:
         if heart is not None:
             heart.maybe_beat()
-        claimed = _claim(sessions, clock(), limit, heart)
+        claimed, held = _claim(sessions, clock(), limit, heart, safety)
+        total = SendReport(sent=total.sent, retrying=total.retrying, given_up=total.given_up, held=total.held + held)
         if not claimed:
             return total
         batch = _send_batch(sessions=sessions, settings=settings, claimed=claimed, clock=clock, heart=heart)
@@ -149,6 +161,7 @@ def send_pending(
             sent=total.sent + batch.sent,
             retrying=total.retrying + batch.retrying,
             given_up=total.given_up + batch.given_up,
+            held=total.held,
         )
         if batch.sent == 0:  # the server is down or refusing: the rest waits for the next run
             return total

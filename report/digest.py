@@ -39,6 +39,7 @@ from report.sections import (
     deadline_rows,
     detail,
     due_at,
+    held_line,
     is_late,
     link_items,
     mailbox_rows,
@@ -162,6 +163,8 @@ def build_view(
     todo: list[str] = []
     if admin:
         todo.append(f"{len(admin)} 项需要管理员处理（处理失败、未审核或回复未能发出的邮件）")
+    if campaign.held:
+        todo.append(held_line(campaign.held, year=day.year))
     urgent = sum(1 for link in links if link.urgent)
     large = sum(1 for link in links if not link.netdisk)
     if large:

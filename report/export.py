@@ -25,6 +25,7 @@ from notify.render import filesize
 from report import counting
 from report.snapshot import Campaign, Item, gather
 from report.sources import Sources
+from store.private import make_private, private_folder, write_private
 
 CELL_LIMIT = 32767
 FORMULA_STARTS = frozenset("=+-@\t\r")  # what spreadsheets take for the start of a formula
@@ -305,7 +306,7 @@ def _reply_text(reply: str | None) -> str:
         return ""
     kind, _, status = reply.partition(": ")
     kinds = {"acknowledgement": "回执", "rejection": "退回通知"}
-    states = {"sent": "已发出", "pending": "待发送", "failed": "发送失败", "suppressed": "未发送"}
+    states = {"sent": "已发出", "pending": "待发送", "failed": "发送失败", "suppressed": "未发送", "held": "暂缓发送"}
     return f"{kinds.get(kind, kind)}{states.get(status, status)}"
 
 
@@ -382,10 +383,12 @@ def export_xlsx(app: Sources, path: Path, *, now: dt.datetime | None = None) -> 
     _notes(wb, campaign, heading, app.settings.replies.campaign)
     wb.properties.title = heading
     wb.properties.creator = "mailbox intake"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        write_private(tmp, b"")  # 0600 before openpyxl writes into it: senders' names and addresses
         wb.save(tmp)
+        make_private(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -45,6 +45,10 @@ class Health:
     replies_pending: int
     oldest_pending_at: dt.datetime | None
     replies_given_up: int
+    replies_held: int  # held by a cap on replies, to go out when it allows
+    held_first_contacts: int  # of those, replies to first contacts
+    oldest_held_at: dt.datetime | None  # when the oldest held reply was written
+    next_held_at: dt.datetime | None  # when the caps are next asked about a held reply
     last_digest_day: dt.date | None
     last_digest_sent_at: dt.datetime | None
     workers: tuple[WorkerHealth, ...]
@@ -111,6 +115,15 @@ def health(*, settings: Settings, sessions: sessionmaker[Session], stale_seconds
         failed, _ = _count(session, Message.status == MessageStatus.FAILED, Message.received_at)
         pending, oldest_pending = _count(session, Reply.status == ReplyStatus.PENDING, Reply.created_at)
         given_up, _ = _count(session, Reply.status == ReplyStatus.FAILED, Reply.created_at)
+        held_row = session.execute(
+            select(
+                func.count(),
+                func.min(Reply.created_at),
+                func.min(Reply.next_attempt_at),
+                func.count().filter(Reply.first_contact.is_(True)),
+            ).where(Reply.status == ReplyStatus.HELD)
+        ).one()
+        held, oldest_held, next_held, held_first = int(held_row[0]), held_row[1], held_row[2], int(held_row[3] or 0)
         last = session.scalars(
             select(DigestRun).where(DigestRun.status == DigestStatus.SENT).order_by(DigestRun.day.desc()).limit(1)
         ).first()
@@ -134,6 +147,11 @@ def health(*, settings: Settings, sessions: sessionmaker[Session], stale_seconds
         )
     if limits.given_up_replies and given_up >= limits.given_up_replies:
         problems.append(f"{given_up} reply(ies) given up: see the digest or `intake messages --json`")
+    if limits.held_replies and held >= limits.held_replies and oldest_held is not None:
+        problems.append(
+            f"{held} reply(ies) held by the caps on replies since {oldest_held:%Y-%m-%d %H:%M} UTC "
+            f"({held_first} to first contacts): they go out when the caps allow; see `intake messages --json`"
+        )
     if limits.reply_age_minutes and oldest_pending and _minutes(oldest_pending, now) > limits.reply_age_minutes:
         problems.append(
             f"{pending} reply(ies) pending, the oldest for {_minutes(oldest_pending, now):.0f} minutes: is SMTP down?"
@@ -151,6 +169,10 @@ def health(*, settings: Settings, sessions: sessionmaker[Session], stale_seconds
         replies_pending=pending,
         oldest_pending_at=oldest_pending,
         replies_given_up=given_up,
+        replies_held=held,
+        held_first_contacts=held_first,
+        oldest_held_at=oldest_held,
+        next_held_at=next_held,
         last_digest_day=last.day if last else None,
         last_digest_sent_at=last.sent_at if last else None,
         workers=workers,

@@ -19,7 +19,7 @@ from campaign.settings import Settings
 from notify import digest_view as dv
 from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
-from report.snapshot import Campaign, Item
+from report.snapshot import Campaign, Held, Item
 from report.sources import Sources
 from store.enums import MessageStatus
 
@@ -224,6 +224,17 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[dv.AdminItem]:
             )
         )
     return out
+
+
+def held_line(held: Sequence[Held], *, year: int) -> str:
+    """The to-do line for replies held by the caps on replies: how many, to whom, since when, why."""
+    first = sum(1 for h in held if h.first_contact)
+    whom = f"（其中 {first} 封发给首次来信的陌生发件人）" if first else ""
+    since = time_text(min(h.since for h in held), year=year)
+    return (
+        f"{len(held)} 封自动回复因发送上限暂缓发送{whom}，最早的自 {since} 起等待；额度恢复后自动发出。"
+        f"原因：{clean_text(held[0].reason, max_chars=REASON_CHARS)}"
+    )
 
 
 def link_items(campaign: Campaign, *, day: dt.date) -> tuple[list[dv.LinkItem], int]:

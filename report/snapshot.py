@@ -119,6 +119,16 @@ class CollectionFigures:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Held:
+    """A reply held by a cap on replies: it goes out when the cap allows."""
+
+    message_id: int
+    first_contact: bool
+    since: dt.datetime  # when it was written (UTC, naive)
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Campaign:
     """One consistent reading of where the campaign stands."""
 
@@ -128,6 +138,7 @@ class Campaign:
     collections: tuple[CollectionFigures, ...]  # Annex 1 order of their organisers
     items: tuple[Item, ...]  # by id
     given_up: tuple[tuple[int, str, str], ...]  # (message id, recipient, last error) of replies given up
+    held: tuple[Held, ...] = ()  # replies held by a cap on replies, oldest first
     states: dict[str, MailboxState]
     conversations: tuple[Item, ...] = ()  # answers to our replies that submit nothing, by id (never counted)
 
@@ -244,14 +255,28 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
             )
         replies: dict[int, str] = {}
         given_up: list[tuple[int, str, str]] = []
+        held: list[Held] = []
         for r in session.execute(
-            select(Reply.message_id, Reply.kind, Reply.status, Reply.recipient, Reply.last_error)
+            select(
+                Reply.message_id,
+                Reply.kind,
+                Reply.status,
+                Reply.recipient,
+                Reply.last_error,
+                Reply.first_contact,
+                Reply.created_at,
+            )
             .where(Reply.message_id <= limit)
             .order_by(Reply.id)
         ):
             replies[r.message_id] = f"{r.kind.value}: {r.status.value}"
             if r.status is ReplyStatus.FAILED:
                 given_up.append((r.message_id, r.recipient, clean_text(r.last_error or "", max_chars=200)))
+            elif r.status is ReplyStatus.HELD:
+                reason = clean_text(r.last_error or "", max_chars=200)
+                held.append(
+                    Held(message_id=r.message_id, first_contact=r.first_contact, since=r.created_at, reason=reason)
+                )
         report_ids = [r.id for r in rows if boxes.get(r.mailbox) is MailboxKind.OFFLINE_ACTIVITY]
         report_counts = counting.counts(session, report_ids)
         states = {s.mailbox: s for s in session.scalars(select(MailboxState))}
@@ -335,6 +360,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         collections=tuple(collections),
         items=items,
         given_up=tuple(given_up),
+        held=tuple(held),
         states=states,
         conversations=conversations,
     )

@@ -29,10 +29,25 @@ ROOT=$(pwd)
 DEMO=$ROOT/var/demo
 PY=$ROOT/.venv/bin/python
 SINK_PID=
+WEB_LISTEN=${INTAKE_DEMO_WEB:-127.0.0.1:8088}
+WEB_USER=demo@example.org
+WEB_PASSWORD=demo-workbench
 
 # Stops the servers of a demo left running (by --keep or an interrupted run); quiet if none.
 stop_left_running() {
   local pid
+  if [ -f "$DEMO/web.pid" ]; then
+    pid=$(cat "$DEMO/web.pid")
+    if grep -qs "intake" "/proc/$pid/cmdline" && grep -qs "web" "/proc/$pid/cmdline"; then
+      kill -TERM "$pid" || true
+      for _ in $(seq 1 50); do
+        [ -e "/proc/$pid" ] || break
+        sleep 0.1
+      done
+      echo "stopped the workbench (pid $pid)"
+    fi
+    rm -f "$DEMO/web.pid"
+  fi
   if [ -f "$DEMO/smtpsink.pid" ]; then
     pid=$(cat "$DEMO/smtpsink.pid")
     if grep -qs devservers.smtpsink "/proc/$pid/cmdline"; then
@@ -209,12 +224,32 @@ else
 fi
 
 if [ "$MODE" = keep ]; then
-  say "done; Dovecot and the SMTP capture server keep running (the README's \"Try it yourself\" goes on from here)"
+  say "the hosts' workbench (intake web): a demo login for the province, which sees everything"
+  printf '%s\n' "$WEB_PASSWORD" | "${INTAKE[@]}" users add "$WEB_USER" --role province --password-stdin
+  setsid "${INTAKE[@]}" web --listen "$WEB_LISTEN" </dev/null >"$DEMO/web.log" 2>&1 &
+  echo "$!" >"$DEMO/web.pid"
+  "$PY" - "$WEB_LISTEN" <<'PY' || { cat "$DEMO/web.log" >&2; exit 1; }
+"""Wait until the workbench answers (at most 30 s)."""
+import sys
+import time
+import urllib.request
+
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"http://{sys.argv[1]}/login", timeout=2)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("the workbench did not start")
+PY
+  echo "  http://$WEB_LISTEN/   email $WEB_USER   password $WEB_PASSWORD"
+  say "done; Dovecot, the SMTP capture server and the workbench keep running (the README's \"Try it yourself\" goes on from here)"
   cat <<EOF
   source .venv/bin/activate                  # intake on PATH (or call .venv/bin/intake)
   export INTAKE_DEMO_PASSWORD=$INTAKE_DEMO_PASSWORD       # the password var/demo/config.toml names
   intake --config var/demo/config.toml messages
-  bash scripts/demo.sh --stop                # stops both servers; var/demo/ stays
+  bash scripts/demo.sh --stop                # stops the servers and the workbench; var/demo/ stays
 EOF
 else
   say "done; the servers are being stopped (bash scripts/demo.sh --keep leaves them running)"

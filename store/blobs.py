@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -27,10 +28,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
 
+from store.private import FILE_MODE, private_folder
+
 log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+_FANOUT = re.compile(r"^[0-9a-f]{2}$")
 CHUNK = 1024 * 1024
 PENDING = "pending-"
+NEW_STORE = "new-store-since"  # written by `intake db upgrade --new-store`: blobs older than it are an earlier store's
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -58,7 +63,7 @@ class BlobStore:
     def __init__(self, *, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        private_folder(self.tmp)
         self._pending: dict[str, Path] = {}
         self._folders: set[Path] = set()  # known to exist: not made again for every blob
         self._lock = threading.Lock()
@@ -120,6 +125,7 @@ class BlobStore:
                 path.unlink()
                 return
             waiting = self.tmp / f"{PENDING}{_owner()}-{sha256}"
+            os.chmod(path, FILE_MODE)  # a file written elsewhere (a decoded attachment) keeps no wider mode
             os.replace(path, waiting)
             self._pending[sha256] = waiting
 
@@ -132,12 +138,12 @@ class BlobStore:
             for sha256, waiting in self._pending.items():
                 final = self.path(sha256)
                 if final.parent not in self._folders:
-                    final.parent.mkdir(parents=True, exist_ok=True)
+                    private_folder(final.parent)
                     self._folders.add(final.parent)
                 try:
                     os.replace(waiting, final)
                 except FileNotFoundError:  # its folder was removed meanwhile: made again
-                    final.parent.mkdir(parents=True, exist_ok=True)
+                    private_folder(final.parent)
                     os.replace(waiting, final)
             self._pending.clear()
 
@@ -150,13 +156,41 @@ class BlobStore:
                 sha256 = name.rsplit("-", 1)[1]
                 final = self.path(sha256) if _SHA.match(sha256) else None
                 if final is not None and not final.is_file() and _digest(entry) == sha256:
-                    final.parent.mkdir(parents=True, exist_ok=True)
+                    private_folder(final.parent)
+                    os.chmod(entry, FILE_MODE)
                     os.replace(entry, final)
                     log.info("blob %s recovered from the pending folder", sha256[:12])
                 else:
                     entry.unlink(missing_ok=True)
             elif name.startswith("work-") and entry.is_dir() and _gone(name[len("work-") :].rsplit("-", 1)[0]):
                 shutil.rmtree(entry, ignore_errors=True)
+
+    # -- an earlier store's files -----------------------------------------------------------------
+
+    def mark_new_store(self, *, at: dt.datetime) -> None:
+        """Say that a new database starts over these files: what is stored now belongs to an earlier store."""
+        marker = self.root / NEW_STORE
+        tmp = self.tmp / f"{NEW_STORE}-{_owner()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(f"{at.astimezone(dt.UTC).isoformat()}\n")
+        os.replace(tmp, marker)
+
+    def new_store_since(self) -> dt.datetime | None:
+        """When the database was started over these files with `--new-store`, or None."""
+        try:
+            text = (self.root / NEW_STORE).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        return dt.datetime.fromisoformat(text)
+
+    def stored_before(self, sha256: str, when: dt.datetime) -> bool:
+        """Whether the blob was written before when (a blob written again keeps its first time)."""
+        try:
+            mtime = self.path(sha256).stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return mtime < when.timestamp()
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -178,7 +212,7 @@ class BlobStore:
         """This thread's work folder under tmp/ (made once, emptied after each use): creating and
         removing a folder per message costs more than judging a small one."""
         folder = self.tmp / f"work-{_owner()}-{threading.get_ident()}"
-        folder.mkdir(exist_ok=True)
+        private_folder(folder)
         try:
             yield folder
         finally:
@@ -187,6 +221,19 @@ class BlobStore:
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
                     os.unlink(entry.path)
+
+
+def holds_files(root: Path) -> bool:
+    """Whether a blob folder holds any stored file (its `ab/` folders of content names are not empty)."""
+    if not root.is_dir():
+        return False
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir() and _FANOUT.match(entry.name):
+                with os.scandir(entry) as inside:
+                    if any(True for _ in inside):
+                        return True
+    return False
 
 
 def _gone(owner: str) -> bool:

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import watch
+
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -34,15 +36,23 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for url; for SQLite the folder and a private (0600) database file are created and
-    the pragmas set on every connection."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for url; for SQLite the pragmas are set on every connection and the file is watched
+    (`store.watch`): with create the folder and a private (0600) database file are made when missing,
+    without it a missing file is `StoreMissing` (only `intake db upgrade` creates the store)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        path = None
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-            _create_private(Path(parsed.database))
+            path = Path(parsed.database)
+            if create:
+                _create_private(path)
+            elif not path.is_file():
+                raise watch.missing(path)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if path is not None:
+            watch.attach(engine, path)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

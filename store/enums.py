@@ -54,6 +54,7 @@ class ReplyKind(enum.StrEnum):
 
     ACKNOWLEDGEMENT = "acknowledgement"
     REJECTION = "rejection"
+    CORRECTION = "correction"  # a person changed the verdict: the corrected answer (the newest one)
 
 
 class ReplyStatus(enum.StrEnum):
@@ -62,7 +63,8 @@ class ReplyStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts
-    SUPPRESSED = "suppressed"  # written but withheld (caps, loop detection)
+    SUPPRESSED = "suppressed"  # written but never sent (loop detection, our own reply inside, DMARC fail)
+    HELD = "held"  # deferred by a cap on replies: sent when the cap allows (next_attempt_at), never dropped
 
 
 class DigestStatus(enum.StrEnum):
@@ -89,3 +91,28 @@ class CountSource(enum.StrEnum):
     DOCUMENT = "document"  # an attached report document (附件文档)
     SUBJECT = "subject"  # the subject, when neither states a number
     DEFAULT = "default"  # stated nowhere: the default of one
+
+
+class Role(enum.StrEnum):
+    """What a workbench account may see and do (the rules are in intake.web.permissions)."""
+
+    HOST = "host"  # a collection's organiser (承办单位): its own collections only
+    PROVINCE = "province"  # the provincial office: everything, and the final recommendation
+
+
+class SelectionStage(enum.StrEnum):
+    """How far a work has come in the hosts' selection (遴选), in order."""
+
+    SHORTLISTED = "shortlisted"  # 初选
+    SELECTED = "selected"  # 推荐: reported to the provincial office by the collection's organiser
+    RECOMMENDED = "recommended"  # 省总推荐: recommended upward by the province, per category
+
+
+class AuditAction(enum.StrEnum):
+    """What a person changed; every change is one audit event."""
+
+    USER_ADDED = "user-added"
+    USER_DISABLED = "user-disabled"
+    LOGIN = "login"
+    VERDICT_CHANGED = "verdict-changed"
+    SELECTION_CHANGED = "selection-changed"

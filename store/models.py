@@ -1,4 +1,5 @@
-"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests, workers and leases."""
+"""The typed SQL tables: messages, their attachments, replies, mailbox state, digests, workers and leases,
+and the workbench's accounts, audit events and selections."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ from sqlalchemy.types import TypeDecorator
 from store.enums import (
     ArrivalSource,
     AttachmentKind,
+    AuditAction,
     CountSource,
     DigestStatus,
     MessageStatus,
     ReplyKind,
     ReplyStatus,
+    Role,
+    SelectionStage,
     Stage,
     WorkRole,
 )
@@ -215,6 +219,11 @@ class Reply(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     leased_by: Mapped[str | None] = mapped_column(String(64))  # 0007: the worker sending it now
+    # 0009: when the reply took its place under the caps (let out to be sent); None while it waits its turn
+    # (new or held) and for a suppressed one
+    counted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    # 0009: its recipient matched no unit's allowed senders and had no accepted mail or sent reply before
+    first_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     message: Mapped[Message] = relationship(back_populates="replies")
 
@@ -288,9 +297,51 @@ class ActivityCount(Base):
     rule: Mapped[int] = mapped_column(Integer)  # version of the counting rule that read it
     stated: Mapped[int | None] = mapped_column(Integer)  # the number the report states, if any
     phrase: Mapped[str | None] = mapped_column(CleanText)  # the words that state it
-    source: Mapped[CountSource | None] = mapped_column(  # 0011: where it was read (None: not read yet)
+    source: Mapped[CountSource | None] = mapped_column(  # 0008: where it was read (None: not read yet)
         _enum(CountSource, "count_source", length=16), nullable=True
     )
     read_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(CleanText)  # the admin's reason for a correction
     corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class User(Base):
+    """0010: an account of the hosts' workbench (`intake users add`); never deleted, only disabled."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower case
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role", length=16))
+    collections: Mapped[list[str]] = mapped_column(JSON, default=list)  # mailbox kinds a host sees
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """0010: one change a person made: who, when, what, why; shown on the page of the thing changed."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # the account's email, or "cli:<login>" for the command line
+    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action"))
+    target: Mapped[str] = mapped_column(String(200), index=True)  # "message:12", "user:a@b.cn"
+    summary: Mapped[str] = mapped_column(CleanText)  # what changed, in Chinese, as the page shows it
+    reason: Mapped[str] = mapped_column(CleanText, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(CleanJSON, default=dict)
+
+
+class Selection(Base):
+    """0010: how far one work (its first message) has come in the selection, with the last comment."""
+
+    __tablename__ = "selections"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[SelectionStage] = mapped_column(_enum(SelectionStage, "selection_stage", length=16), index=True)
+    comment: Mapped[str] = mapped_column(CleanText, default="")
+    by: Mapped[str] = mapped_column(String(320))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

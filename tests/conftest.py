@@ -260,7 +260,9 @@ def config_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> ConfigFile:
     """Writes this test's configuration on the shared servers: `mailbox` keys go into its one mailbox,
-    `replace` swaps text (a port, the blob folder), `tail` is appended (tables such as [service])."""
+    `replace` swaps text (a port, the blob folder), `tail` is appended (tables such as [service]).
+    These tests send mail from many new senders and are not about the caps on replies: the cap on
+    replies to first contacts is lifted (test_cannon_e2e and test_safety test it)."""
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", imap_user[1])
 
     def make(*, mailbox: str = "", tail: str = "", replace: dict[str, str] | None = None) -> Path:
@@ -271,7 +273,7 @@ def config_file(
             text = text.replace(old, new)
         if mailbox:
             text = text.replace("poll_seconds = ", f"{mailbox}\npoll_seconds = ", 1)
-        path.write_text(text + tail, encoding="utf-8")
+        path.write_text(text + "\n[safety]\nunknown_sender_hourly = 100000\n" + tail, encoding="utf-8")
         return path
 
     return make

@@ -1,4 +1,4 @@
-"""Revision 0011 keeps every activity count and says where each was read, from what can be known."""
+"""Revision 0008 keeps every activity count and says where each was read, from what can be known."""
 
 from __future__ import annotations
 

@@ -89,3 +89,18 @@ def test_the_schema_check_catches_a_mistake(tmp_path: Path) -> None:
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "Schema validation errors were encountered" in checked.stdout + checked.stderr
     assert "stop_grace" in checked.stdout + checked.stderr
+
+
+def test_the_workbench_runs_beside_the_poller() -> None:
+    services = compose()["services"]
+    web, poller = services["web"], services["intake"]
+    assert web["command"][0] == "web" and poller["command"] == ["run"]
+    assert web["image"] == poller["image"] and web["volumes"] == poller["volumes"]
+    assert web["environment"] == poller["environment"]  # the same store and the SMTP password for corrections
+    assert web["ports"] == ["127.0.0.1:8080:8080"]
+    unit = (ROOT / "deploy" / "intake-web.service").read_text(encoding="utf-8").splitlines()
+    assert "ExecStart=/opt/intake/venv/bin/intake web --secure-cookies" in unit
+    assert (
+        "EnvironmentFile=/etc/intake/secrets.env" in unit
+        and "After=network-online.target postgresql.service intake.service" in unit
+    )

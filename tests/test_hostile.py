@@ -326,9 +326,10 @@ def test_controls_and_bidi_are_stored_safely_and_shown_harmlessly(
 
 
 def test_a_rejection_quoting_a_hostile_subject_shows_it_harmlessly(intake: App, tmp_path: Path) -> None:
-    # the reasons quote the subject as typed; the reply must not carry its controls
+    # the subject is recorded as sent; the rules read it, and the reasons quote it, without its controls
     msg = judge(intake, message([text_part()], subject="\u202e海南总工会\u2066活动\x1b[31m照片\u200b\x00"), tmp_path)
-    assert msg.status is MessageStatus.REJECTED and "\u202e" in msg.reasons[0]  # recorded as sent
+    assert msg.status is MessageStatus.REJECTED and "\u202e" in (msg.subject or "")
+    assert msg.reasons[0].startswith("邮件标题“海南总工会 活动照片") and not UNSAFE.search(msg.reasons[0])
     (reply,) = msg.replies
     for text in (reply.subject, reply.body_text, reply.body_html):
         assert not UNSAFE.search(text), repr(UNSAFE.search(text))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from intake.app import App
-from intake.cli.base import OneLineFormatter
 from intake.config import load
+from intake.logformat import OneLineFormatter
 from intake.service import Worker
 from tests.conftest import write_offline_config
 

@@ -17,8 +17,9 @@ from campaign.settings import ReplySettings
 from ingest.answer import reply_context
 from ingest.chain import Decision
 from ingest.inspect import inspect_file
-from ingest.rules.content import FileView, Submission, review
+from ingest.rules.content import review
 from ingest.rules.deadline import late_problem
+from ingest.rules.views import FileView, Submission
 from notify.render import Renderer
 from store.enums import MessageStatus
 from store.models import Message

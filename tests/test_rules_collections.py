@@ -14,9 +14,10 @@ from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, ConfigError, KindRules, Settings
 from ingest.inspect import inspect_file
 from ingest.rules.collections import aspect_text
-from ingest.rules.content import FileView, Submission, review
+from ingest.rules.content import review
 from ingest.rules.durations import duration_text, range_text
 from ingest.rules.platforms import named_platforms
+from ingest.rules.views import FileView, Submission
 from ingest.rules.works import group_works, part_marker
 from intake.config import parse
 

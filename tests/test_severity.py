@@ -15,7 +15,8 @@ from test_rules_collections import GOOD_TEXT, _config, _parse, view
 from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES, LIMIT_NAMES, ConfigError, KindRules, Severities, Severity
 from ingest.rules.collections import Review
-from ingest.rules.content import FileView, Submission, review
+from ingest.rules.content import review
+from ingest.rules.views import FileView, Submission
 
 
 def _rules(kind: MailboxKind, severity: str = "") -> KindRules:

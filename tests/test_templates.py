@@ -12,15 +12,18 @@ from campaign.notice import MailboxKind
 from campaign.settings import ReplySettings
 from ingest.answer import reply_context
 from ingest.chain import Decision
+from ingest.decide import correction_context
 from ingest.mail.links import LargeLink
 from ingest.rules import Problem
-from ingest.rules.content import FileView
+from ingest.rules.views import FileView
+from intake.config import load
 from notify.digest_view import example_view
 from notify.render import TEMPLATE_NAMES, Renderer
 from notify.safe import clean_header, display_name
 from store.enums import AttachmentKind, MessageStatus
 from store.models import Message
 
+ROOT = Path(__file__).resolve().parents[1]
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 
 
@@ -56,9 +59,30 @@ def _reply(status: MessageStatus) -> dict[str, object]:
     ).context()
 
 
+def _correction() -> dict[str, object]:
+    """The correction after a person changed the verdict, built as `intake decide` builds it."""
+    msg = Message(
+        mailbox="photos",
+        subject=EVIL,
+        unit="国网青海省电力公司工会",
+        title="光明守护者",
+        arrived_at=dt.datetime(2020, 6, 1, 2, 0),
+    )
+    settings = load(ROOT / "config.example.toml")
+    return correction_context(
+        msg,
+        kind=MailboxKind.PHOTOGRAPHY,
+        accepted=True,
+        previous="未通过",
+        reason="原图经核对长边为 1920 像素 " + EVIL,
+        settings=settings,
+    ).context()
+
+
 CONTEXTS: dict[str, dict[str, object]] = {
     "acknowledgement": _reply(MessageStatus.ACCEPTED),
     "rejection": _reply(MessageStatus.REJECTED),
+    "correction": _correction(),
     "digest": example_view(text=EVIL).context(),
 }
 
@@ -69,6 +93,16 @@ def test_reply_contexts_say_what_the_sender_sees() -> None:
     assert "a.exe：不是图片" in ack and "视频.mp4（128.03M）" in ack
     rejection = Renderer().render("rejection", CONTEXTS["rejection"]).text
     assert "修改方法：请改正" in rejection and "单位+线下活动汇总" in rejection
+
+
+def test_the_correction_says_what_was_said_and_what_stands_now() -> None:
+    rendered = Renderer().render("correction", CONTEXTS["correction"])
+    assert rendered.subject.startswith("更正：") and rendered.subject.endswith("（经复核予以登记）")
+    assert rendered.text.startswith("国网青海省电力公司工会：\n")
+    assert "此前系统自动回复为“未通过”。经活动主办方人工复核，现更正如下" in rendered.text
+    assert "作品《光明守护者》已计入网络正能量摄影作品征集。此前的退回通知作废，无需重新发送。" in rendered.text
+    assert "复核意见：原图经核对长边为 1920 像素 <script>" in rendered.text
+    assert "2020年6月1日 10:00" in rendered.text and "省总工会网络和社会工作部" in rendered.text
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)

@@ -1,17 +1,15 @@
-"""Decide whether an automatic reply may go out now, beyond the header rules: caps and loop detection.
+"""Decide whether an automatic reply may never go out, beyond the header rules: loop detection.
 
-A reply that may not go out is still written, with status SUPPRESSED and the reason, so that the
+A reply that may never go out is still written, with status SUPPRESSED and the reason, so that the
 hosts see what would have been sent and why it was not. The checks, in order:
 
 - our own header (X-Mailbox-Intake) inside the message (a quoted or attached copy of one of our
   replies: some auto-responders send that back without any header that marks them as machines);
 - a burst of identical subjects (after removing reply prefixes such as `Re:` and `回复：`, which
-  loops keep adding) from one sender: the `loop_subjects`-th within `loop_minutes` and later ones;
-- the per-sender cap: at most `per_sender_daily` replies to one address in 24 hours (rolling);
-- the global cap: at most `global_hourly` replies in the last hour, over all mailboxes.
+  loops keep adding) from one sender: the `loop_subjects`-th within `loop_minutes` and later ones.
 
-Counts come from the database, so they hold across mailboxes, restarts and workers (two workers
-deciding at the same instant may each let one reply through: the caps are a safety net, not a quota).
+These are final. The caps on the number of replies (per sender, per hour) only defer a reply: they
+are applied when replies are sent (`notify.quota`), where a held reply waits for its turn.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -28,11 +25,9 @@ from campaign.notice import OWN_HEADER
 from campaign.settings import SafetySettings
 from ingest.mail.decode import normalise_subject
 from ingest.rules import NOTHING, Finding
+from ingest.rules.case import Case
 from store.enums import ReplyStatus
-from store.models import Message, Reply, utcnow
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
+from store.models import Message, Reply
 
 # A header line of ours anywhere below the top header (attached, or quoted with ">"); written in both
 # cases rather than re.I so that a 60 MB message is scanned in milliseconds.
@@ -66,66 +61,42 @@ def embeds_own_reply(raw: bytes | Path) -> bool:
     return False
 
 
-# The store's questions, built once (the statements and their cache keys are reused; only the values
-# change): subjects from one sender in the loop window, and the replies counted against both caps.
+# The store's question, built once (the statement and its cache key are reused; only the values
+# change): subjects from one sender in the loop window.
 _EARLIER_SUBJECTS = select(Message.subject).where(
     func.lower(Message.sender) == bindparam("sender", type_=String()),
     Message.id != bindparam("message_id"),
     Message.received_at >= bindparam("since"),
     Message.received_at <= bindparam("until"),
 )
-_COUNTED = Reply.status != ReplyStatus.SUPPRESSED
-_REPLY_COUNTS = select(
-    select(func.count(Reply.id))
-    .where(
-        func.lower(Reply.recipient) == bindparam("recipient", type_=String()),
-        _COUNTED,
-        Reply.created_at > bindparam("day"),
-    )
-    .scalar_subquery(),
-    select(func.count(Reply.id)).where(_COUNTED, Reply.created_at > bindparam("hour")).scalar_subquery(),
-)
 
 
-def reply_hold(
-    session: Session, *, msg: Message, raw: bytes | Path, settings: SafetySettings, now: dt.datetime | None = None
-) -> str | None:
-    """Why no automatic reply may go out for msg now (a reason for the hosts), or None.
+def reply_hold(session: Session, *, msg: Message, raw: bytes | Path, settings: SafetySettings) -> str | None:
+    """Why no automatic reply may ever go out for msg (a reason for the hosts), or None.
 
-    Only other messages and stored replies are counted, so what this session has not written yet
-    (the message's own changes) is not flushed for it."""
+    Only other messages are counted, so what this session has not written yet (the message's own
+    changes) is not flushed for it."""
     if msg.sender is None:
         return None
-    now = now or utcnow()
     if embeds_own_reply(raw):
         return f"邮件中夹带了本服务发出的邮件（{OWN_HEADER}），疑似自动回复循环，不再自动回复"
     key = subject_key(msg.subject)
-    sender = msg.sender.lower()
     with session.no_autoflush:
         earlier = session.scalars(
             _EARLIER_SUBJECTS,
             {
-                "sender": sender,
+                "sender": msg.sender.lower(),
                 "message_id": msg.id,
                 "since": msg.received_at - dt.timedelta(minutes=settings.loop_minutes),
                 "until": msg.received_at,
             },
         ).all()
-        same = 1 + sum(1 for s in earlier if subject_key(s) == key)
-        if same >= settings.loop_subjects:
-            return (
-                f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
-                f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复"
-            )
-        counts = session.execute(
-            _REPLY_COUNTS,
-            {"recipient": sender, "day": now - dt.timedelta(hours=24), "hour": now - dt.timedelta(hours=1)},
-        ).one()
-    to_sender, in_hour = counts[0] or 0, counts[1] or 0
-    if to_sender >= settings.per_sender_daily:
-        return f"该发件人 24 小时内已收到 {to_sender} 封自动回复（上限 {settings.per_sender_daily} 封），不再自动回复"
-    if in_hour >= settings.global_hourly:
-        return f"最近一小时已发出 {in_hour} 封自动回复（全局上限 {settings.global_hourly} 封），暂停自动回复"
+    same = 1 + sum(1 for s in earlier if subject_key(s) == key)
+    if same >= settings.loop_subjects:
+        return (
+            f"同一发件人 {settings.loop_minutes} 分钟内发来 {same} 封标题相同的邮件"
+            f"（上限 {settings.loop_subjects - 1} 封有回复），疑似自动回复循环，不再自动回复"
+        )
     return None
 
 
@@ -137,7 +108,7 @@ def suppress(msg: Message, reply: Reply, reason: str) -> None:
 
 
 def reply_caps(case: Case) -> Finding:
-    """The rule: no automatic reply beyond the caps, or into a loop (the message is still judged)."""
+    """The rule: no automatic reply into a loop (the message is still judged)."""
     if case.reply_hold is None:
         return NOTHING
     return Finding(hold=case.reply_hold(case.safety))

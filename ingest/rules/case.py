@@ -1,4 +1,5 @@
-"""The case: everything the rules look at for one message, gathered by the pipeline before deciding."""
+"""The case: everything the rules look at for one message, gathered by the pipeline before deciding,
+and the two readings made before the rules run (the subject's verdict, the work registered before)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,27 @@ from campaign.notice import LOCAL_TZ, MailboxKind
 from campaign.settings import KindRules, SafetySettings, Unit
 from ingest.mail.links import LargeLink
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded
-from ingest.rules.content import FileView
-from ingest.rules.registration import Registered
-from ingest.rules.subject import SubjectVerdict
+from ingest.rules import Problem
+from ingest.rules.views import FileView
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectVerdict:
+    unit: str | None
+    title: str | None
+    problems: tuple[Problem, ...]
+    suggestions: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # how the unit was read, when not by its roster name or an alias
+    remarks: tuple[str, ...] = ()  # for the hosts: a unit recognised by likeness, to be checked
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registered:
+    """A work the same unit registered before in a mailbox of the same kind."""
+
+    message_id: int  # the work's first message
+    title: str | None
+    arrived_at: dt.datetime  # UTC, naive: when its first message arrived
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind, date_text, datetime_text
 from campaign.settings import KindRules
@@ -17,11 +16,9 @@ from ingest.rules import Problem, SetAside
 from ingest.rules.hints import missing_video
 from ingest.rules.platforms import service_platform
 from ingest.rules.severity import reminder_note, reminder_remark, reminds, weigh
+from ingest.rules.views import FileView, Submission
 from ingest.rules.works import group_works, sound_problems, work_problems
 from store.enums import AttachmentKind
-
-if TYPE_CHECKING:  # content.py imports this module; the views are only annotations here
-    from ingest.rules.content import FileView, Submission
 
 MP4_MIMES = frozenset({"video/mp4", "video/x-m4v", "audio/mp4"})
 _NAMED_RATIOS = ((16, 9), (9, 16), (4, 3), (3, 4), (1, 1), (3, 2), (2, 3), (21, 9), (9, 21), (2, 1), (1, 2), (5, 4))

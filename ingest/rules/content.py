@@ -7,21 +7,17 @@ import functools
 import html as htmllib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
-from campaign.settings import DEFAULT_RULES, KindRules
+from campaign.settings import DEFAULT_RULES
 from ingest.inspect.documents import PASSWORD
-from ingest.inspect.facts import DocumentFacts, ImageFacts, MediaFacts
 from ingest.mail.links import NETDISK
 from ingest.rules import NOTHING, Finding, Problem
+from ingest.rules.case import Case
 from ingest.rules.collections import Review, review_collection
 from ingest.rules.platforms import URL
+from ingest.rules.views import FileView, Submission
 from store.enums import AttachmentKind
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
 
 MIN_DESCRIPTION_CHARS = 10
 _BOILERPLATE = re.compile(
@@ -33,42 +29,6 @@ _COMMENTS = re.compile(r"<!--.*?-->", re.S)  # Outlook's conditional comments ca
 _SPACES = re.compile(r"[ \t\u3000]+")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileView:
-    """What the content rules see of one received file."""
-
-    name: str
-    kind: AttachmentKind
-    label: str
-    size: int
-    valid: bool
-    inline: bool = False
-    duplicate: bool = False
-    is_description: bool = False
-    problems: tuple[str, ...] = ()
-    container: str | None = None
-    mime: str = ""
-    media: MediaFacts | None = None
-    image: ImageFacts | None = None
-    executable: bool = False  # a program or script: never valid, always a reason to reject
-    note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
-    text: str = ""  # the words of a Word/PowerPoint file, where the rules need them (a platform's introduction)
-    document: DocumentFacts | None = None  # a report document that was read: its text and pictures
-
-
-@dataclass(frozen=True, kw_only=True)
-class Submission:
-    kind: MailboxKind
-    text: str
-    html: str
-    subject: str = ""  # a platform may be named there: 单位《“西宁职工之家”微信公众号》
-    files: Sequence[FileView] = field(default_factory=tuple)
-    rules: KindRules | None = None  # None: the defaults of the notice for this kind
-    large_links: int = 0  # large-attachment and net-disk links found in the body (a work may come that way)
-    netdisk_links: int = 0  # of which net-disk shares
-    registered: bool = False  # the unit registered a work this mail is about (a resend is no fault)
 
 
 # the kinds of file that are the work itself in each collection: when one of them fails its own

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from campaign.notice import date_text
 from ingest.rules import NOTHING, Finding, Problem
-
-if TYPE_CHECKING:  # the case module imports the rules
-    from ingest.rules.case import Case
+from ingest.rules.case import Case
 
 
 def late_problem(deadline: dt.date, received: dt.date) -> Problem:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from ingest.inspect import SOUND_IN_VIDEO
 from ingest.rules import Problem
+from ingest.rules.views import FileView
 from store.enums import AttachmentKind
-
-if TYPE_CHECKING:  # content.py imports the collection rules, which import this module
-    from ingest.rules.content import FileView
 
 SLIDES = frozenset(
     {

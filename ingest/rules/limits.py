@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ingest.rules import NOTHING, Finding, Problem
-
-if TYPE_CHECKING:  # the case module imports the rules
-    from ingest.rules.case import Case
+from ingest.rules.case import Case
 
 MB = 1024 * 1024
 

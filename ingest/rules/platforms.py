@@ -12,13 +12,10 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ingest.rules import Problem
+from ingest.rules.views import FileView, Submission
 from store.enums import AttachmentKind
-
-if TYPE_CHECKING:  # content.py imports the collection rules, which import this module
-    from ingest.rules.content import FileView, Submission
 
 URL = re.compile(r"(?:https?://|www\.)[^\s\"'<>（）()，。、；;“”]+", re.I)
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)

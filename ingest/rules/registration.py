@@ -8,18 +8,13 @@ under the same title is a new version that replaces the registered one once it p
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind, date_text, local, name_key
 from ingest.rules import NOTHING, Finding
+from ingest.rules.case import Case, Registered
+from ingest.rules.views import FileView
 from store.enums import AttachmentKind, WorkRole
-
-if TYPE_CHECKING:  # the case module imports the rules
-    from ingest.rules.case import Case
-    from ingest.rules.content import FileView
 
 # the kinds of file that are the work itself in each collection (a report has no work file)
 WORK_FILES: dict[MailboxKind, frozenset[AttachmentKind]] = {
@@ -31,15 +26,6 @@ WORK_FILES: dict[MailboxKind, frozenset[AttachmentKind]] = {
     MailboxKind.SONG: frozenset({AttachmentKind.AUDIO, AttachmentKind.VIDEO}),
     MailboxKind.MICRO_LESSON: frozenset({AttachmentKind.VIDEO}),
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Registered:
-    """A work the same unit registered before in a mailbox of the same kind."""
-
-    message_id: int  # the work's first message
-    title: str | None
-    arrived_at: dt.datetime  # UTC, naive: when its first message arrived
 
 
 def _usable(files: Sequence[FileView]) -> list[FileView]:

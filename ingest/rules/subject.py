@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from campaign.notice import REPORT_SUFFIX, MailboxKind, convention, name_key
 from campaign.settings import Unit
@@ -13,25 +11,14 @@ from ingest.mail.decode import normalise_subject
 from ingest.mail.ours import without_our_suffixes
 from ingest.roster import Roster
 from ingest.rules import Finding, Problem
+from ingest.rules.case import Case, SubjectVerdict
 from ingest.rules.unitpart import as_report, report_unit_part, unit_segment
 from ingest.unitname import Recognition, labels, simplified
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
+from notify.safe import without_controls
 
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
 LIKENESS = 0.4  # below this a roster name is not offered as "closest"
 _JOINERS = " \t+＋-—_、,，:：|/"
-
-
-@dataclass(frozen=True, kw_only=True)
-class SubjectVerdict:
-    unit: str | None
-    title: str | None
-    problems: tuple[Problem, ...]
-    suggestions: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # how the unit was read, when not by its roster name or an alias
-    remarks: tuple[str, ...] = ()  # for the hosts: a unit recognised by likeness, to be checked
 
 
 def _clean(subject: str) -> str:
@@ -238,6 +225,7 @@ def _unit_elsewhere(text: str, roster: Roster) -> tuple[list[Unit], str] | None:
 
 def check_subject(subject: str, *, kind: MailboxKind, roster: Roster) -> SubjectVerdict:
     """Read the unit (and, for collections, the title) from a subject, tolerantly."""
+    subject = without_controls(subject)  # a terminal escape or a bidi mark is no part of a unit or a title
     text = _clean(subject)
     if kind is MailboxKind.OFFLINE_ACTIVITY:
         return _report(text, roster)

@@ -17,13 +17,11 @@ import enum
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ingest.mail.parse import ParsedMail
 from ingest.rules import Finding, Problem
-
-if TYPE_CHECKING:  # the case module imports this one
-    from ingest.rules.case import Case
+from ingest.rules.case import Case
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
@@ -94,6 +92,11 @@ def sender_allowed(sender: str | None, allowed: Sequence[str]) -> bool:
         elif item.lstrip("@") == domain:
             return True
     return False
+
+
+def on_roster(sender: str | None, units: Sequence[UnitSenders]) -> bool:
+    """Whether the parsed address is one of any unit's allowed senders (a known address)."""
+    return any(sender_allowed(sender, u.allowed_senders) for u in units if u.allowed_senders)
 
 
 # -- RFC 8601 --------------------------------------------------------------------------------------

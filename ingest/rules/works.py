@@ -10,15 +10,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from campaign.notice import MailboxKind
 from campaign.settings import KindRules
 from ingest.rules import Problem
 from ingest.rules.durations import duration_text, range_text, too_long, too_short
-
-if TYPE_CHECKING:  # content.py imports the collection rules, which import this module
-    from ingest.rules.content import FileView
+from ingest.rules.views import FileView
 
 #: Collections whose work is one file: parts are to be joined before sending.
 ONE_FILE = frozenset({MailboxKind.MICRO_VIDEO, MailboxKind.RECITATION, MailboxKind.MICRO_LESSON, MailboxKind.SONG})

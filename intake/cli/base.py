@@ -20,7 +20,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from campaign.settings import ConfigError, MissingSecret, Settings
 from intake.app import App, SchemaOutdated
 from intake.config import load
+from intake.logformat import OneLineFormatter
 from store.errors import one_line
+from store.watch import StoreMissing, StoreVanished
 
 DEFAULT_CONFIG = "/etc/intake/config.toml"
 EXIT_ERROR, EXIT_FAILED = 1, 3
@@ -68,7 +70,7 @@ pass_ctx = click.make_pass_decorator(Context)
 def explain(exc: Exception, ctx: Context | None) -> str:
     """The one line for an expected failure."""
     where = ctx.database() if ctx else "the database"
-    if isinstance(exc, SchemaOutdated):
+    if isinstance(exc, (SchemaOutdated, StoreMissing, StoreVanished)):
         return str(exc)
     if isinstance(exc, MissingSecret):
         return f"a password is missing: {exc}"
@@ -84,27 +86,6 @@ def explain(exc: Exception, ctx: Context | None) -> str:
     if isinstance(exc, OSError):
         return one_line(exc)
     return f"unexpected error: {one_line(exc)} (-v shows the traceback)"
-
-
-class OneLineFormatter(logging.Formatter):
-    """Log records in one line: an exception is added as one line unless tracebacks are wanted
-    (-v), or the record asks for its traceback (`extra={"traceback": True}`); `extra={"described": True}`
-    says that the message already describes the exception."""
-
-    def __init__(self, *, tracebacks: bool) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.tracebacks = tracebacks
-
-    def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info and not self.tracebacks and not getattr(record, "traceback", False):
-            exc = record.exc_info[1]
-            record = logging.makeLogRecord(record.__dict__)
-            text = record.getMessage()
-            record.msg = text if exc is None or getattr(record, "described", False) else f"{text}: {one_line(exc)}"
-            record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        return super().format(record)
 
 
 class Group(click.Group):

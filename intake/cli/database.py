@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from campaign.notice import MailboxKind
+from campaign.settings import Settings
 from ingest import activities
 from ingest.backfill import Backfilled, backfill_identities
 from intake.cli.base import Context, cli, fail, pass_ctx
 from store import backup
+from store.blobs import BlobStore, holds_files
 from store.db import make_engine
 from store.migrate import MigrationBroken, current, has_rows, head, known, pending, upgrade
 
 SHOWN = 10  # copies and left-alone messages listed one by one, the rest counted
+
+
+def earlier_store(settings: Settings) -> str | None:
+    """Why a new database may not be started here (the blob folder holds an earlier store's files), or None."""
+    url = make_url(settings.store.url)
+    if url.get_backend_name() == "sqlite" and url.database and Path(url.database).exists():
+        return None  # an existing file: its schema says the rest
+    blob_dir = settings.store.blob_dir
+    if not holds_files(blob_dir):
+        return None
+    if url.get_backend_name() != "sqlite":
+        engine = make_engine(settings.store.url)
+        try:
+            with engine.connect() as conn:
+                if MigrationContext.configure(conn).get_current_revision() is not None:
+                    return None
+        finally:
+            engine.dispose()
+    where = url.render_as_string(hide_password=True)
+    return (
+        f"the database {where} does not exist or has no schema, but the blob folder {blob_dir} holds the files "
+        "of an earlier store: restore the database, or start a new one with `intake db upgrade --new-store` "
+        '(see "A store that vanishes" in the README)'
+    )
 
 
 @cli.group()
@@ -62,8 +90,14 @@ def _report_backfill(done: Backfilled) -> None:
     is_flag=True,
     help="PostgreSQL: migrate a database that holds data (it is refused without this flag; see `intake db backup`).",
 )
+@click.option(
+    "--new-store",
+    is_flag=True,
+    help="Start a new, empty database although the blob folder holds an earlier store's files (the "
+    "database was lost): mail fetched again is judged and recorded, its reply held, never sent twice.",
+)
 @pass_ctx
-def db_upgrade(ctx: Context, have_backup: bool) -> None:
+def db_upgrade(ctx: Context, have_backup: bool, new_store: bool) -> None:
     """Create the tables or bring them to the newest schema (Alembic), then backfill what old rows lack.
 
     \b
@@ -72,8 +106,22 @@ def db_upgrade(ctx: Context, have_backup: bool) -> None:
     that holds data is migrated only with --i-have-a-backup. A new, empty database needs neither.
     Messages stored before submissions had an identity get theirs (a second delivery of them is a
     duplicate), and accepted reports read under an older counting rule are read again.
+
+    This is the only command that creates a SQLite database file. A database without a schema over a
+    blob folder that holds files (the database was lost, deleted or moved) is refused: restore it, or
+    start anew with --new-store.
     """
-    engine = make_engine(ctx.settings.store.url)
+    settings = ctx.settings
+    fresh = earlier_store(settings)
+    if fresh is not None and not new_store:
+        fail(fresh)
+    if fresh is not None:
+        BlobStore(root=settings.store.blob_dir).mark_new_store(at=dt.datetime.now(dt.UTC))
+        click.echo(
+            f"new database over the blob folder {settings.store.blob_dir}: mail stored before now is "
+            "judged again without a reply"
+        )
+    engine = make_engine(settings.store.url)
     try:
         revision = current(engine)
         if revision is not None and revision not in known():

@@ -13,8 +13,11 @@ from ingest.fetch.poller import PollReport
 from intake.app import App
 from intake.cli.base import EXIT_ERROR, EXIT_FAILED, Context, cli, fail, pass_ctx
 from intake.cli.term import progress
+from notify.replies import SendReport
 from store import queries
 from store.enums import MessageStatus
+
+NO_SEND = "管理员重新判定时选择不发送（intake rerun --no-send）"
 
 
 def _poll_line(r: PollReport) -> str:
@@ -28,13 +31,18 @@ def _poll_line(r: PollReport) -> str:
     return f"{r.mailbox}: {done}: {counts}{cuts}"
 
 
+def _replies_line(sent: SendReport) -> str:
+    held = f", held by the caps {sent.held} (see `intake status`)" if sent.held else ""
+    return f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}{held}"
+
+
 def _print_poll(app: App, mailbox: str | None) -> tuple[int, int]:
     """Poll, print one line per mailbox and the replies; returns (mailboxes failed, messages failed)."""
     reports = app.poll(mailbox)
     for r in reports:
         click.echo(_poll_line(r))
     sent = app.send_replies()
-    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    click.echo(_replies_line(sent))
     return sum(1 for r in reports if r.error), sum(r.statuses.get(MessageStatus.FAILED.value, 0) for r in reports)
 
 
@@ -67,22 +75,31 @@ def poll(ctx: Context, once: bool, mailbox: str | None) -> None:
 def run(ctx: Context) -> None:
     """Run the service: polls every mailbox on its schedule, sends replies and the daily digest.
 
-    SIGTERM finishes the message in hand, then exits.
+    SIGTERM finishes the message in hand, then exits. A SQLite database file deleted or replaced under
+    the service stops it at once with one line and exit 1: nothing more is judged or sent.
     """
     from intake.service import run as run_service
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    run_service(ctx.app())
+    if run_service(ctx.app()) is not None:
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--failed", "all_failed", is_flag=True, help="Every message whose processing failed.")
+@click.option(
+    "--no-send",
+    is_flag=True,
+    help="Record the new verdict, but never send its reply: the reply is kept as suppressed "
+    "(reason: rerun --no-send by an admin), for the hosts to read.",
+)
 @pass_ctx
-def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
+def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool, no_send: bool) -> None:
     """Judge messages again from their stored raw bytes (like Mailman's unshunt).
 
-    A verdict that was already answered is never answered twice.
+    A verdict that was already answered is never answered twice. With --no-send a message not yet
+    answered gets its reply written but held (status suppressed), and nothing is sent.
     """
     app = ctx.app()
     targets = list(ids) + (app.failed_ids() if all_failed else [])
@@ -96,11 +113,14 @@ def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool) -> None:
     results: dict[int, MessageStatus] = {}
     with progress(targets, label="judging again") as items:
         for target in items:
-            results.update(app.rerun([target]))
+            results.update(app.rerun([target], hold=NO_SEND if no_send else None))
     for msg_id, status in results.items():
         click.echo(f"{msg_id}: {status.value}")
-    sent = app.send_replies()
-    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    if no_send:
+        click.echo("replies: none sent (--no-send: a new reply is kept as suppressed)")
+    else:
+        sent = app.send_replies()
+        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
     if any(s is MessageStatus.FAILED for s in results.values()):
         sys.exit(EXIT_FAILED)
 
@@ -128,7 +148,7 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     click.echo("imported: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if not no_send:
         sent = app.send_replies()
-        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+        click.echo(_replies_line(sent))
     failed = counts.get(MessageStatus.FAILED.value, 0)
     if failed:
         click.echo(f"{failed} message(s) failed: see `intake messages --status failed`", err=True)

@@ -12,6 +12,7 @@ from intake.cli.base import Context, cli, fail, pass_ctx
 from notify.safe import clean_text
 from store.enums import MessageStatus
 from store.models import Message
+from store.private import write_private
 
 
 @cli.command()
@@ -43,9 +44,9 @@ def digest(ctx: Context, preview: Path | None, do_send: bool, day: dt.datetime |
             if suffix in (".html", ".htm", ".txt"):
                 part = message.get_body(("html",) if suffix != ".txt" else ("plain",))
                 assert part is not None
-                preview.write_text(str(part.get_content()), encoding="utf-8")
+                write_private(preview, str(part.get_content()).encode("utf-8"))
             else:
-                preview.write_bytes(bytes(message))
+                write_private(preview, bytes(message))
         except OSError as exc:
             fail(f"cannot write {preview}: {exc.strerror or exc}")
         click.echo(f"digest for {when} written to {preview}")

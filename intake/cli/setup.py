@@ -1,15 +1,17 @@
-"""The command that checks the service is ready: `check` the configuration, its secrets and the schema."""
+"""The command that checks the service before it runs: `check` the configuration, the secrets and the store."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from sqlalchemy import Engine
 
 from campaign.settings import MissingSecret
 from intake.cli.base import EXIT_ERROR, Context, cli, pass_ctx
 from store.db import make_engine
 from store.migrate import schema_problem
+from store.watch import StoreMissing
 
 
 @cli.command()
@@ -27,15 +29,12 @@ def check(ctx: Context) -> None:
         settings.smtp.password.read()
     except MissingSecret as exc:
         problems.append(f"smtp.{exc}")
-    engine = make_engine(settings.store.url)
     try:
-        schema = schema_problem(engine)
-        if schema is not None:
-            problems.append(f"store.url: {schema}")
-    except Exception as exc:  # any database error is reported, not raised
-        problems.append(f"store.url: cannot use the database: {type(exc).__name__}: {exc}")
-    finally:
-        engine.dispose()
+        engine = make_engine(settings.store.url, create=False)
+    except StoreMissing as exc:
+        problems.append(f"store.url: {exc}")
+    else:
+        problems += _store_problems(engine)
     click.echo(
         f"configuration {settings.path}: {len(settings.mailboxes)} mailbox(es), "
         f"{len(settings.units)} unit(s), quota total "
@@ -48,3 +47,16 @@ def check(ctx: Context) -> None:
     if problems:
         sys.exit(EXIT_ERROR)
     click.echo("ok")
+
+
+def _store_problems(engine: Engine) -> list[str]:
+    problems: list[str] = []
+    try:
+        schema = schema_problem(engine)
+        if schema is not None:
+            problems.append(f"store.url: {schema}")
+    except Exception as exc:  # any database error is reported, not raised
+        problems.append(f"store.url: cannot use the database: {type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+    return problems

@@ -25,6 +25,15 @@ def _ago(when: dt.datetime | None, now: dt.datetime) -> str:
     return f"{seconds // 3600} h ago"
 
 
+def _in(when: dt.datetime | None, now: dt.datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = int((when - now).total_seconds())
+    if seconds <= 0:
+        return "now"
+    return f"in {seconds // 60} min" if seconds >= 120 else f"in {seconds}s"
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts and health checks.")
 @pass_ctx
@@ -45,6 +54,12 @@ def status(ctx: Context, as_json: bool) -> None:
             click.echo(f"mailbox {b.name} ({b.server}): last good poll {_ago(b.last_ok_at, now)}{failures}{error}")
         click.echo(f"messages: {found.received} received (not yet judged), {found.failed} failed")
         click.echo(f"replies: {found.replies_pending} pending, {found.replies_given_up} given up")
+        if found.replies_held:
+            click.echo(
+                f"replies held: {found.replies_held} by the caps on replies ({found.held_first_contacts} to first "
+                f"contacts), since {found.oldest_held_at:%Y-%m-%d %H:%M} UTC ({_ago(found.oldest_held_at, now)}), "
+                f"next try {_in(found.next_held_at, now)}"
+            )
         last = (
             f"{found.last_digest_day} (sent {_ago(found.last_digest_sent_at, now)})"
             if found.last_digest_day

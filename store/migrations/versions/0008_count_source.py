@@ -1,6 +1,6 @@
 """where a report's number of activities was read: body, attached document, subject, or the default of one
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 10:00:00
 """
@@ -12,7 +12,7 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
