@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import quopri
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate
 from typing import Literal
 
@@ -49,16 +51,15 @@ def _label(client: Client) -> str:
     return "gb2312" if client == "foxmail" else _charset(client)
 
 
-def _text_part(text: str, subtype: str, client: Client) -> MIMEText:
+def _text_part(text: str, subtype: str, client: Client) -> MIMENonMultipart:
     encoded = text.encode(_charset(client), errors="replace")
-    part = MIMEText("", subtype, _label(client))
-    part.set_payload(encoded)
-    from email import encoders
-
+    part = MIMENonMultipart("text", subtype, charset=_label(client))
     if client == "iphone":
-        encoders.encode_quopri(part)
+        part.set_payload(quopri.encodestring(encoded).decode("ascii"))
+        part["Content-Transfer-Encoding"] = "quoted-printable"
     else:
-        encoders.encode_base64(part)
+        part.set_payload(base64.encodebytes(encoded).decode("ascii"))
+        part["Content-Transfer-Encoding"] = "base64"
     return part
 
 
@@ -184,7 +185,7 @@ def _file(f: File, client: Client) -> Message:
         part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", f.name))
         part.set_param("name", f.name)
     else:
-        encoded = Header(f.name, "gb18030" if client != "coremail" else "GBK").encode()
+        encoded = f.name if f.name.isascii() else Header(f.name, "gb18030" if client != "coremail" else "GBK").encode()
         part.add_header("Content-Disposition", "attachment", filename=encoded)
         part.set_param("name", encoded)
     return part
