@@ -61,7 +61,10 @@ _VERB = re.compile(r"开展|举办|组织|举行|召开|进行|开办|承办")
 _ONLINE = re.compile(r"线上|网上|在线|云端|云上|直播")
 _OFFLINE = "线下"
 _BREAKDOWN = re.compile(r"^[\s,，:：]*(?:其中|含|包括|包含)")
-_PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
+# the phrase is shown inside “…”: its own quotation marks become the inner ones, ‘…’
+_PUNCT = str.maketrans(
+    {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？", "“": "‘", "”": "’"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)

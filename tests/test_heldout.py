@@ -286,7 +286,8 @@ DOCUMENTS = [
          reasons=["邮件中没有活动照片"], says=("“海北州总工会线下活动汇总.docx”中没有图片",), never=("简要说明",)),
     Case("zip-docx-and-photos", "offline-activity", _zip, "accepted", "黄南州总工会", 4, 6),
     Case("pptx-wps", "offline-activity", _pptx, "accepted", "中国电信青海省分公司工会", 3, 1, says=("中有 3 张活动照片",)),
-    Case("docx-three-named-items", "offline-activity", _docx_items, "accepted", "省教科文卫体工会", 3, 3),
+    Case("docx-three-named-items", "offline-activity", _docx_items, "accepted", "省教科文卫体工会", 3, 3,
+         never=("，来自“线下活动汇总.docx”",)),
 ]
 
 # -- units as people write them ------------------------------------------------------------------------
@@ -398,12 +399,14 @@ LINKS = [
          share("coremail", "海东市总工会《守护》",
                VIDEO_TEXT + "\n链接：https://pan.baidu.com/s/1Qw3rTy7UiOpAsDfGhJkL9z \n提取码：m4n8 \n"
                "复制这段内容后打开百度网盘手机App，操作更方便哦"),
-         "accepted", "海东市总工会", links=[("百度网盘", "m4n8")], says=("提取码 m4n8",)),
+         "accepted", "海东市总工会", links=[("百度网盘", "m4n8")], says=("百度网盘分享链接，提取码 m4n8 已记录",),
+         never=("超大附件", "文件名未知")),
     Case("aliyun-no-code", "micro-film",
          share("qq", "黄南州总工会《匠心》",
                "微电影《匠心》请通过以下链接下载：\n「匠心.mp4」https://www.aliyundrive.com/s/Hk3mQp9ZtWx 点击链接保存，"
                "或者复制本段内容，打开「阿里云盘」APP ，无需下载极速在线查看，视频原画倍速播放。"),
-         "accepted", "黄南州总工会", links=[("阿里云盘", None)]),
+         "accepted", "黄南州总工会", links=[("阿里云盘", None)], says=("阿里云盘：匠心.mp4，未写提取码",),
+         never=("超大附件",)),
     Case("quark-recitation", "recitation",
          share("foxmail", "省能源化工机冶工会《劳动者赞歌》",
                "诵读作品已传夸克网盘：\n我用夸克网盘分享了「诵读《劳动者赞歌》.mp4」，点击链接即可保存。打开「夸克APP」，无需下载在线播放视频，"
@@ -563,6 +566,8 @@ def _activities(config: Path, message_id: object) -> int:
     out = _cli(config, "count", str(message_id))
     found = re.search(r"counts (\d+) activit", out)
     assert found, out
+    said = re.search(r"写明“(.*)”", out)
+    assert said is None or "“" not in said.group(1), out  # a quotation inside the quoted words is ‘…’
     return int(found.group(1))
 
 
