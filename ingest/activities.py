@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.enumeration import ONE_ACTIVITY_EACH, Enumeration, enumerations
 from ingest.mail.parse import ParsedMail, parse_bytes
 from ingest.numerals import NUMBER_PATTERN, number_of
-from ingest.tables import activity_table
 from ingest.rules.content import description_text
 from ingest.rules.views import FileView
+from ingest.tables import activity_table
 from notify.safe import clean_text
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, CountSource, MessageStatus

@@ -90,8 +90,12 @@ def _html(text: str, client: Client) -> str:
         divs = "".join(f"<div>{line or '<br>'}</div>" for line in lines)
         return f'<meta http-equiv="Content-Type" content="text/html; charset=GB18030">{divs}'
     if client == "coremail":
-        return '<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">' + "<br>".join(lines) + "</div>"
-    return "<html><head></head><body dir=\"auto\">" + "<br>".join(lines) + "</body></html>"
+        return (
+            '<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">'
+            + "<br>".join(lines)
+            + "</div>"
+        )
+    return '<html><head></head><body dir="auto">' + "<br>".join(lines) + "</body></html>"
 
 
 def _ids(client: Client, sender: str) -> tuple[str, list[tuple[str, str]]]:
@@ -213,13 +217,16 @@ def answer(
     ours = _our_text(reply)
     when = "2020年8月18日 15:12"
     quote = {
-        "coremail": f'在 2020-08-18 15:12:08，"wxb0626" <{TO}> 写道：\n' + "\n".join(f"> {line}" for line in ours.split("\n")),
+        "coremail": f'在 2020-08-18 15:12:08，"wxb0626" <{TO}> 写道：\n'
+        + "\n".join(f"> {line}" for line in ours.split("\n")),
         "qq": f'------------------&nbsp;原始邮件&nbsp;------------------\n发件人: "wxb0626"<{TO}>;\n'
         f"发送时间: {when}\n收件人: <{reply['To']}>;\n主题: {reply['Subject']}\n\n{ours}",
         "foxmail": f"\n\n----------\n\n发件人: wxb0626\n发送时间: 2020-08-18 15:12\n收件人: {reply['To']}\n"
         f"主题: {reply['Subject']}\n\n{ours}",
-        "outlook": f"发件人: wxb0626 <{TO}> \n发送时间: {when}\n收件人: {reply['To']}\n主题: {reply['Subject']}\n\n{ours}",
-        "iphone": f"> 在 2020年8月18日，15:12，wxb0626 <{TO}> 写道：\n>\n" + "\n".join(f"> {line}" for line in ours.split("\n")),
+        "outlook": f"发件人: wxb0626 <{TO}> \n发送时间: {when}\n收件人: {reply['To']}\n"
+        f"主题: {reply['Subject']}\n\n{ours}",
+        "iphone": f"> 在 2020年8月18日，15:12，wxb0626 <{TO}> 写道：\n>\n"
+        + "\n".join(f"> {line}" for line in ours.split("\n")),
     }[client].replace("&nbsp;", " ")
     prefix = {"coremail": "Re:", "qq": "回复：", "foxmail": "回复: ", "outlook": "答复: ", "iphone": "回复："}[client]
     signature = "\n\n发自我的iPhone" if client == "iphone" else ""

@@ -62,7 +62,9 @@ def pdf_report(*, lines: Sequence[str], photos: int) -> bytes:
     for number in range(photos):
         if number % 2 == 0:
             page.showPage()
-        page.drawImage(ImageReader(io.BytesIO(jpeg((1600, 1200), shade=number + 3))), 80, 440 - (number % 2) * 380, 420, 315)
+        page.drawImage(
+            ImageReader(io.BytesIO(jpeg((1600, 1200), shade=number + 3))), 80, 440 - (number % 2) * 380, 420, 315
+        )
     page.save()
     return out.getvalue()
 

@@ -276,52 +276,176 @@ def _docx_items(_: Path) -> bytes:
 
 
 DOCUMENTS = [
-    Case("docx-table-wps", "offline-activity", _docx_table, "accepted", "省能源化工机冶工会", 4, 3,
-         says=("中有 4 张活动照片",)),
-    Case("pdf-from-docx", "offline-activity", _pdf, "accepted", "西部机场集团青海机场有限公司工会", 4, 4,
-         says=("中有 4 张活动照片",)),
-    Case("xlsx-table-pictures", "offline-activity", _xlsx, "accepted", "海东市总工会", 3, 5, says=("中有 3 张活动照片",)),
+    Case(
+        "docx-table-wps",
+        "offline-activity",
+        _docx_table,
+        "accepted",
+        "省能源化工机冶工会",
+        4,
+        3,
+        says=("中有 4 张活动照片",),
+    ),
+    Case(
+        "pdf-from-docx",
+        "offline-activity",
+        _pdf,
+        "accepted",
+        "西部机场集团青海机场有限公司工会",
+        4,
+        4,
+        says=("中有 4 张活动照片",),
+    ),
+    Case(
+        "xlsx-table-pictures", "offline-activity", _xlsx, "accepted", "海东市总工会", 3, 5, says=("中有 3 张活动照片",)
+    ),
     Case("docx-text-photos-attached", "offline-activity", _docx_and_photos, "accepted", "青海省建设工会", 3, 2),
-    Case("docx-without-pictures", "offline-activity", _docx_nothing, "rejected", "海北州总工会",
-         reasons=["邮件中没有活动照片"], says=("“海北州总工会线下活动汇总.docx”中没有图片",), never=("简要说明",)),
+    Case(
+        "docx-without-pictures",
+        "offline-activity",
+        _docx_nothing,
+        "rejected",
+        "海北州总工会",
+        reasons=["邮件中没有活动照片"],
+        says=("“海北州总工会线下活动汇总.docx”中没有图片",),
+        never=("简要说明",),
+    ),
     Case("zip-docx-and-photos", "offline-activity", _zip, "accepted", "黄南州总工会", 4, 6),
-    Case("pptx-wps", "offline-activity", _pptx, "accepted", "中国电信青海省分公司工会", 3, 1, says=("中有 3 张活动照片",)),
-    Case("docx-three-named-items", "offline-activity", _docx_items, "accepted", "省教科文卫体工会", 3, 3,
-         never=("，来自“线下活动汇总.docx”",)),
+    Case(
+        "pptx-wps", "offline-activity", _pptx, "accepted", "中国电信青海省分公司工会", 3, 1, says=("中有 3 张活动照片",)
+    ),
+    Case(
+        "docx-three-named-items",
+        "offline-activity",
+        _docx_items,
+        "accepted",
+        "省教科文卫体工会",
+        3,
+        3,
+        never=("，来自“线下活动汇总.docx”",),
+    ),
 ]
 
 # -- units as people write them ------------------------------------------------------------------------
 
 NAMES = [
-    Case("full-name-of-jkwwt", "offline-activity",
-         offline("coremail", "关于报送青海省教育科学文化卫生体育工会线下活动汇总的函", ONE),
-         "accepted", "省教科文卫体工会", 2, 1),
-    Case("shuidian-ju-kaizhan", "offline-activity",
-         offline("foxmail", "中国水利水电第四工程局工会线下活动开展情况汇总", ONE), "accepted",
-         "中国水利水电第四工程有限公司工会", 2, 1),
-    Case("shuidian-sij-short", "offline-activity", offline("qq", "水电四局线下活动汇总", ONE), "accepted",
-         "中国水利水电第四工程有限公司工会", 2, 1),
-    Case("traditional-fullwidth", "offline-activity", offline("outlook", "海東市總工會２０２０年線下活動匯總", ONE),
-         "accepted", "海东市总工会", 2, 1),
-    Case("guanyu-huangnan-zizhizhou", "offline-activity",
-         offline("coremail", "关于报送黄南藏族自治州总工会“网聚职工正能量·争做中国好网民”主题线下活动汇总的函", ONE),
-         "accepted", "黄南州总工会", 2, 1),
-    Case("guowang-without-sheng", "offline-activity", offline("qq", "国网青海电力公司工会线下活动汇总", ONE),
-         "accepted", "国网青海省电力公司工会", 2, 1),
-    Case("youzheng-fengongsi", "offline-activity", offline("foxmail", "青海省邮政分公司工会线下活动情况汇总", ONE),
-         "accepted", "青海省邮政公司工会", 2, 1),
-    Case("dianxin-common-name", "offline-activity", offline("iphone", "青海电信线下活动汇总", ONE),
-         "accepted", "中国电信青海省分公司工会", 2, 1),
-    Case("qingzang-jituan-gongsi", "offline-activity", offline("outlook", "中国铁路青藏集团公司工会线下活动汇总", ONE),
-         "accepted", "中国铁路青藏集团有限公司工会", 2, 1),
-    Case("jichang-gongsi", "offline-activity", offline("coremail", "西部机场集团青海机场公司工会线下活动汇总", ONE),
-         "accepted", "西部机场集团青海机场有限公司工会", 2, 1),
-    Case("county-below-haixi", "offline-activity", offline("qq", "海西州德令哈市总工会线下活动汇总", ONE),
-         "rejected", None, says=("海西州总工会",), never=("已收到",)),
-    Case("bracketed-huizongbiao", "offline-activity", offline("foxmail", "【省建设工会】线下活动汇总表", ONE),
-         "accepted", "青海省建设工会", 2, 1),
-    Case("zongjie-not-huizong", "offline-activity", offline("coremail", "果洛州总工会线下活动总结", ONE),
-         "accepted", "果洛州总工会", 2, 1),
+    Case(
+        "full-name-of-jkwwt",
+        "offline-activity",
+        offline("coremail", "关于报送青海省教育科学文化卫生体育工会线下活动汇总的函", ONE),
+        "accepted",
+        "省教科文卫体工会",
+        2,
+        1,
+    ),
+    Case(
+        "shuidian-ju-kaizhan",
+        "offline-activity",
+        offline("foxmail", "中国水利水电第四工程局工会线下活动开展情况汇总", ONE),
+        "accepted",
+        "中国水利水电第四工程有限公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "shuidian-sij-short",
+        "offline-activity",
+        offline("qq", "水电四局线下活动汇总", ONE),
+        "accepted",
+        "中国水利水电第四工程有限公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "traditional-fullwidth",
+        "offline-activity",
+        offline("outlook", "海東市總工會２０２０年線下活動匯總", ONE),
+        "accepted",
+        "海东市总工会",
+        2,
+        1,
+    ),
+    Case(
+        "guanyu-huangnan-zizhizhou",
+        "offline-activity",
+        offline("coremail", "关于报送黄南藏族自治州总工会“网聚职工正能量·争做中国好网民”主题线下活动汇总的函", ONE),
+        "accepted",
+        "黄南州总工会",
+        2,
+        1,
+    ),
+    Case(
+        "guowang-without-sheng",
+        "offline-activity",
+        offline("qq", "国网青海电力公司工会线下活动汇总", ONE),
+        "accepted",
+        "国网青海省电力公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "youzheng-fengongsi",
+        "offline-activity",
+        offline("foxmail", "青海省邮政分公司工会线下活动情况汇总", ONE),
+        "accepted",
+        "青海省邮政公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "dianxin-common-name",
+        "offline-activity",
+        offline("iphone", "青海电信线下活动汇总", ONE),
+        "accepted",
+        "中国电信青海省分公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "qingzang-jituan-gongsi",
+        "offline-activity",
+        offline("outlook", "中国铁路青藏集团公司工会线下活动汇总", ONE),
+        "accepted",
+        "中国铁路青藏集团有限公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "jichang-gongsi",
+        "offline-activity",
+        offline("coremail", "西部机场集团青海机场公司工会线下活动汇总", ONE),
+        "accepted",
+        "西部机场集团青海机场有限公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "county-below-haixi",
+        "offline-activity",
+        offline("qq", "海西州德令哈市总工会线下活动汇总", ONE),
+        "rejected",
+        None,
+        says=("海西州总工会",),
+        never=("已收到",),
+    ),
+    Case(
+        "bracketed-huizongbiao",
+        "offline-activity",
+        offline("foxmail", "【省建设工会】线下活动汇总表", ONE),
+        "accepted",
+        "青海省建设工会",
+        2,
+        1,
+    ),
+    Case(
+        "zongjie-not-huizong",
+        "offline-activity",
+        offline("coremail", "果洛州总工会线下活动总结", ONE),
+        "accepted",
+        "果洛州总工会",
+        2,
+        1,
+    ),
 ]
 NAMES = tag("unit name", NAMES)
 
@@ -344,41 +468,117 @@ OUTLOOK_TABLE_HTML = (
 )
 
 COUNTS = [
-    Case("xianhou-sanxiang", "offline-activity",
-         offline("coremail", "西宁市总工会线下活动汇总",
-                 "6月以来，我会先后开展了“网络安全进企业”“好网民宣讲进班组”“清朗网络签名”等三项活动，参与职工500余人。"),
-         "accepted", "西宁市总工会", 2, 3),
-    Case("shi-yu-chang", "offline-activity",
-         offline("qq", "海南州总工会线下活动汇总", "今年以来，全州各级工会累计举办线下活动十余场，覆盖职工2000余人次。"),
-         "accepted", "海南州总工会", 2, 10),
-    Case("outlook-html-table", "offline-activity",
-         offline("outlook", "答复: 海西州总工会线下活动汇总", OUTLOOK_TABLE_TEXT, html_body=OUTLOOK_TABLE_HTML),
-         "accepted", "海西州总工会", 2, 4),
-    Case("liang-ci", "offline-activity",
-         offline("foxmail", "玉树州总工会线下活动汇总", "截至目前，我会共组织线下活动两次，参与职工150人。"),
-         "accepted", "玉树州总工会", 2, 2),
-    Case("huodong-yi-er-san", "offline-activity",
-         offline("iphone", "果洛州总工会线下活动汇总",
-                 "活动一：7月2日在玛沁县开展网络安全宣讲；活动二：7月20日在班玛县举办好网民演讲比赛；活动三：8月8日在达日县开展网络文明签名。"),
-         "accepted", "果洛州总工会", 2, 3),
-    Case("changci-xianxia-xianshang", "offline-activity",
-         offline("coremail", "省能源化工机冶工会线下活动汇总", "我会开展“好网民”主题活动8场次，其中线下5场、线上3场。"),
-         "accepted", "省能源化工机冶工会", 2, 5),
-    Case("renci-is-no-count", "offline-activity",
-         offline("qq", "中国电信青海省分公司工会线下活动汇总",
-                 "6月28日，组织开展“网聚职工正能量”主题宣讲活动，参加职工260余人次，发放宣传资料3000份。"),
-         "accepted", "中国电信青海省分公司工会", 2, 1),
-    Case("shi-er-changci", "offline-activity",
-         offline("outlook", "西宁市总工会线下活动汇总", "7至8月共举办线下宣讲、竞赛、观影等活动12场次。"),
-         "accepted", "西宁市总工会", 2, 12),
-    Case("photo-count-no-activity-count", "offline-activity",
-         offline("foxmail", "海北州总工会线下活动汇总", "7月15日，我会组织开展网络安全宣讲。现报送活动照片3张。",
-                 files=photos(3)),
-         "accepted", "海北州总工会", 3, 1),
-    Case("by-kind-breakdown", "offline-activity",
-         offline("coremail", "青海省建设工会线下活动汇总",
-                 "开展了以“清朗网络”为主题的线下活动，具体为：网络安全讲座1场、主题演讲比赛1场、知识竞赛2场。"),
-         "accepted", "青海省建设工会", 2, 4),
+    Case(
+        "xianhou-sanxiang",
+        "offline-activity",
+        offline(
+            "coremail",
+            "西宁市总工会线下活动汇总",
+            "6月以来，我会先后开展了“网络安全进企业”“好网民宣讲进班组”“清朗网络签名”等三项活动，参与职工500余人。",
+        ),
+        "accepted",
+        "西宁市总工会",
+        2,
+        3,
+    ),
+    Case(
+        "shi-yu-chang",
+        "offline-activity",
+        offline("qq", "海南州总工会线下活动汇总", "今年以来，全州各级工会累计举办线下活动十余场，覆盖职工2000余人次。"),
+        "accepted",
+        "海南州总工会",
+        2,
+        10,
+    ),
+    Case(
+        "outlook-html-table",
+        "offline-activity",
+        offline("outlook", "答复: 海西州总工会线下活动汇总", OUTLOOK_TABLE_TEXT, html_body=OUTLOOK_TABLE_HTML),
+        "accepted",
+        "海西州总工会",
+        2,
+        4,
+    ),
+    Case(
+        "liang-ci",
+        "offline-activity",
+        offline("foxmail", "玉树州总工会线下活动汇总", "截至目前，我会共组织线下活动两次，参与职工150人。"),
+        "accepted",
+        "玉树州总工会",
+        2,
+        2,
+    ),
+    Case(
+        "huodong-yi-er-san",
+        "offline-activity",
+        offline(
+            "iphone",
+            "果洛州总工会线下活动汇总",
+            "活动一：7月2日在玛沁县开展网络安全宣讲；活动二：7月20日在班玛县举办好网民演讲比赛；活动三：8月8日在达日县开展网络文明签名。",
+        ),
+        "accepted",
+        "果洛州总工会",
+        2,
+        3,
+    ),
+    Case(
+        "changci-xianxia-xianshang",
+        "offline-activity",
+        offline("coremail", "省能源化工机冶工会线下活动汇总", "我会开展“好网民”主题活动8场次，其中线下5场、线上3场。"),
+        "accepted",
+        "省能源化工机冶工会",
+        2,
+        5,
+    ),
+    Case(
+        "renci-is-no-count",
+        "offline-activity",
+        offline(
+            "qq",
+            "中国电信青海省分公司工会线下活动汇总",
+            "6月28日，组织开展“网聚职工正能量”主题宣讲活动，参加职工260余人次，发放宣传资料3000份。",
+        ),
+        "accepted",
+        "中国电信青海省分公司工会",
+        2,
+        1,
+    ),
+    Case(
+        "shi-er-changci",
+        "offline-activity",
+        offline("outlook", "西宁市总工会线下活动汇总", "7至8月共举办线下宣讲、竞赛、观影等活动12场次。"),
+        "accepted",
+        "西宁市总工会",
+        2,
+        12,
+    ),
+    Case(
+        "photo-count-no-activity-count",
+        "offline-activity",
+        offline(
+            "foxmail",
+            "海北州总工会线下活动汇总",
+            "7月15日，我会组织开展网络安全宣讲。现报送活动照片3张。",
+            files=photos(3),
+        ),
+        "accepted",
+        "海北州总工会",
+        3,
+        1,
+    ),
+    Case(
+        "by-kind-breakdown",
+        "offline-activity",
+        offline(
+            "coremail",
+            "青海省建设工会线下活动汇总",
+            "开展了以“清朗网络”为主题的线下活动，具体为：网络安全讲座1场、主题演讲比赛1场、知识竞赛2场。",
+        ),
+        "accepted",
+        "青海省建设工会",
+        2,
+        4,
+    ),
 ]
 COUNTS = tag("activity count", COUNTS)
 
@@ -389,58 +589,121 @@ VIDEO_TEXT = "现报送我单位微视频作品一部，文件较大，已上传
 
 def share(client: cm.Client, subject: str, text: str, *, html_body: str | None = None) -> Callable[[Path], bytes]:
     def make(_: Path) -> bytes:
-        return cm.mail(client=client, sender="zgh2020@163.com", name="工会", subject=subject, text=text, html_body=html_body)
+        return cm.mail(
+            client=client, sender="zgh2020@163.com", name="工会", subject=subject, text=text, html_body=html_body
+        )
 
     return make
 
 
 LINKS = [
-    Case("baidu-2020-share", "micro-video",
-         share("coremail", "海东市总工会《守护》",
-               VIDEO_TEXT + "\n链接：https://pan.baidu.com/s/1Qw3rTy7UiOpAsDfGhJkL9z \n提取码：m4n8 \n"
-               "复制这段内容后打开百度网盘手机App，操作更方便哦"),
-         "accepted", "海东市总工会", links=[("百度网盘", "m4n8")], says=("百度网盘分享链接，提取码 m4n8 已记录",),
-         never=("超大附件", "文件名未知")),
-    Case("aliyun-no-code", "micro-film",
-         share("qq", "黄南州总工会《匠心》",
-               "微电影《匠心》请通过以下链接下载：\n「匠心.mp4」https://www.aliyundrive.com/s/Hk3mQp9ZtWx 点击链接保存，"
-               "或者复制本段内容，打开「阿里云盘」APP ，无需下载极速在线查看，视频原画倍速播放。"),
-         "accepted", "黄南州总工会", links=[("阿里云盘", None)], says=("阿里云盘：匠心.mp4，未写提取码",),
-         never=("超大附件",)),
-    Case("quark-recitation", "recitation",
-         share("foxmail", "省能源化工机冶工会《劳动者赞歌》",
-               "诵读作品已传夸克网盘：\n我用夸克网盘分享了「诵读《劳动者赞歌》.mp4」，点击链接即可保存。打开「夸克APP」，无需下载在线播放视频，"
-               "畅享原画5倍速，支持电视投屏。\n链接：https://pan.quark.cn/s/7c2e9a0b5d1f\n提取码：Rk8P"),
-         "accepted", "省能源化工机冶工会", links=[("夸克网盘", "Rk8P")], says=("Rk8P",)),
-    Case("tianyi-song", "song",
-         share("outlook", "中国铁路青藏集团有限公司工会《天路工人之歌》",
-               "歌曲小样文件在天翼云盘：https://cloud.189.cn/t/3qYrEfUvMj6n（访问码：8zq1）"),
-         "accepted", "中国铁路青藏集团有限公司工会", links=[("天翼云盘", "8zq1")]),
-    Case("lanzous-lesson", "micro-lesson",
-         share("coremail", "省教科文卫体工会《网络安全第一课》",
-               "微课视频已上传：\nhttps://wwa.lanzous.com/i9Xk2ab3cde\n密码:6h2k"),
-         "accepted", "省教科文卫体工会", links=[("蓝奏云", "6h2k")]),
-    Case("baidu-in-qq-html", "micro-video",
-         share("qq", "西宁市总工会《夏都的守护者》", "作品链接见下，请查收。",
-               html_body='<div>作品链接见下，请查收。</div><div><a href="https://pan.baidu.com/s/1tYuIoPaSdFgHjK?pwd=t5r4">'
-                         "https://pan.baidu.com/s/1tYuIoPaSdFgHjK?pwd=t5r4</a></div><div>提取码：t5r4</div>"),
-         "accepted", "西宁市总工会", links=[("百度网盘", "t5r4")]),
-    Case("baidu-old-mima", "micro-film",
-         share("iphone", "海南州总工会《草原上的劳动者》",
-               "链接: https://pan.baidu.com/s/1ZxCvBnMqWeRtY  密码: 9ijk"),
-         "accepted", "海南州总工会", links=[("百度网盘", "9ijk")]),
+    Case(
+        "baidu-2020-share",
+        "micro-video",
+        share(
+            "coremail",
+            "海东市总工会《守护》",
+            VIDEO_TEXT + "\n链接：https://pan.baidu.com/s/1Qw3rTy7UiOpAsDfGhJkL9z \n提取码：m4n8 \n"
+            "复制这段内容后打开百度网盘手机App，操作更方便哦",
+        ),
+        "accepted",
+        "海东市总工会",
+        links=[("百度网盘", "m4n8")],
+        says=("百度网盘分享链接，提取码 m4n8 已记录",),
+        never=("超大附件", "文件名未知"),
+    ),
+    Case(
+        "aliyun-no-code",
+        "micro-film",
+        share(
+            "qq",
+            "黄南州总工会《匠心》",
+            "微电影《匠心》请通过以下链接下载：\n「匠心.mp4」https://www.aliyundrive.com/s/Hk3mQp9ZtWx 点击链接保存，"
+            "或者复制本段内容，打开「阿里云盘」APP ，无需下载极速在线查看，视频原画倍速播放。",
+        ),
+        "accepted",
+        "黄南州总工会",
+        links=[("阿里云盘", None)],
+        says=("阿里云盘：匠心.mp4，未写提取码",),
+        never=("超大附件",),
+    ),
+    Case(
+        "quark-recitation",
+        "recitation",
+        share(
+            "foxmail",
+            "省能源化工机冶工会《劳动者赞歌》",
+            "诵读作品已传夸克网盘：\n我用夸克网盘分享了「诵读《劳动者赞歌》.mp4」，点击链接即可保存。打开「夸克APP」，无需下载在线播放视频，"
+            "畅享原画5倍速，支持电视投屏。\n链接：https://pan.quark.cn/s/7c2e9a0b5d1f\n提取码：Rk8P",
+        ),
+        "accepted",
+        "省能源化工机冶工会",
+        links=[("夸克网盘", "Rk8P")],
+        says=("Rk8P",),
+    ),
+    Case(
+        "tianyi-song",
+        "song",
+        share(
+            "outlook",
+            "中国铁路青藏集团有限公司工会《天路工人之歌》",
+            "歌曲小样文件在天翼云盘：https://cloud.189.cn/t/3qYrEfUvMj6n（访问码：8zq1）",
+        ),
+        "accepted",
+        "中国铁路青藏集团有限公司工会",
+        links=[("天翼云盘", "8zq1")],
+    ),
+    Case(
+        "lanzous-lesson",
+        "micro-lesson",
+        share(
+            "coremail",
+            "省教科文卫体工会《网络安全第一课》",
+            "微课视频已上传：\nhttps://wwa.lanzous.com/i9Xk2ab3cde\n密码:6h2k",
+        ),
+        "accepted",
+        "省教科文卫体工会",
+        links=[("蓝奏云", "6h2k")],
+    ),
+    Case(
+        "baidu-in-qq-html",
+        "micro-video",
+        share(
+            "qq",
+            "西宁市总工会《夏都的守护者》",
+            "作品链接见下，请查收。",
+            html_body='<div>作品链接见下，请查收。</div><div><a href="https://pan.baidu.com/s/1tYuIoPaSdFgHjK?pwd=t5r4">'
+            "https://pan.baidu.com/s/1tYuIoPaSdFgHjK?pwd=t5r4</a></div><div>提取码：t5r4</div>",
+        ),
+        "accepted",
+        "西宁市总工会",
+        links=[("百度网盘", "t5r4")],
+    ),
+    Case(
+        "baidu-old-mima",
+        "micro-film",
+        share("iphone", "海南州总工会《草原上的劳动者》", "链接: https://pan.baidu.com/s/1ZxCvBnMqWeRtY  密码: 9ijk"),
+        "accepted",
+        "海南州总工会",
+        links=[("百度网盘", "9ijk")],
+    ),
 ]
 LINKS = tag("net-disk link", LINKS)
 
 # -- platforms ---------------------------------------------------------------------------------------------
 
 
-def platform(
-    client: cm.Client, subject: str, text: str, files: Sequence[File] = ()
-) -> Callable[[Path], bytes]:
+def platform(client: cm.Client, subject: str, text: str, files: Sequence[File] = ()) -> Callable[[Path], bytes]:
     def make(_: Path) -> bytes:
-        return cm.mail(client=client, sender="gh@163.com", name="工会", subject=subject, text=text, files=files,
-                       to="402598801@qq.com")
+        return cm.mail(
+            client=client,
+            sender="gh@163.com",
+            name="工会",
+            subject=subject,
+            text=text,
+            files=files,
+            to="402598801@qq.com",
+        )
 
     return make
 
@@ -454,30 +717,79 @@ YUSHU_INTRO = od.docx_intro(
 )
 
 PLATFORMS = [
-    Case("subject-quoted-no-book", "service-platform",
-         platform("coremail", "海北州总工会“海北工会”微信公众号",
-                  "推荐我州工会微信公众号参加普惠服务优秀平台征集，该公众号开设会员服务、法律援助、职工书屋等栏目。"),
-         "accepted", "海北州总工会", says=("海北工会",)),
-    Case("body-unquoted-app", "service-platform",
-         platform("qq", "海东市总工会《普惠服务平台推荐》",
-                  "我单位推荐的平台是海东工会APP，2019年上线，提供入会、帮扶、法律咨询等服务。"),
-         "accepted", "海东市总工会", says=("海东工会",)),
-    Case("form-fields", "service-platform",
-         platform("foxmail", "果洛州总工会《果洛职工之家》",
-                  "平台名称：果洛职工之家\n平台类型：微信服务号\n简介：2018年开通，设有入会申请、困难帮扶、法律援助、金秋助学等服务。"),
-         "accepted", "果洛州总工会", says=("果洛职工之家",)),
-    Case("douyin-docx-only", "service-platform",
-         platform("coremail", "玉树州总工会《“玉树工会”抖音号》", "平台材料见附件，请审核。",
-                  [File("玉树工会抖音号介绍.docx", YUSHU_INTRO)]),
-         "accepted", "玉树州总工会", says=("玉树工会",)),
-    Case("website-with-url", "service-platform",
-         platform("outlook", "青海省建设工会《青海建设职工网》",
-                  "青海建设职工网（http://www.qhjsgh.org.cn）是我会2018年建成的门户网站，设有技能培训、法律援助、困难帮扶等栏目。"),
-         "accepted", "青海省建设工会", says=("青海建设职工网",)),
-    Case("miniprogram-plus-subject", "service-platform",
-         platform("iphone", "西宁市总工会+西宁智慧工会小程序",
-                  "“西宁智慧工会”小程序上线以来，为全市职工提供入会、积分兑换、法律援助等服务，注册职工12万人。"),
-         "accepted", "西宁市总工会", says=("西宁智慧工会",)),
+    Case(
+        "subject-quoted-no-book",
+        "service-platform",
+        platform(
+            "coremail",
+            "海北州总工会“海北工会”微信公众号",
+            "推荐我州工会微信公众号参加普惠服务优秀平台征集，该公众号开设会员服务、法律援助、职工书屋等栏目。",
+        ),
+        "accepted",
+        "海北州总工会",
+        says=("海北工会",),
+    ),
+    Case(
+        "body-unquoted-app",
+        "service-platform",
+        platform(
+            "qq",
+            "海东市总工会《普惠服务平台推荐》",
+            "我单位推荐的平台是海东工会APP，2019年上线，提供入会、帮扶、法律咨询等服务。",
+        ),
+        "accepted",
+        "海东市总工会",
+        says=("海东工会",),
+    ),
+    Case(
+        "form-fields",
+        "service-platform",
+        platform(
+            "foxmail",
+            "果洛州总工会《果洛职工之家》",
+            "平台名称：果洛职工之家\n平台类型：微信服务号\n简介：2018年开通，设有入会申请、困难帮扶、法律援助、金秋助学等服务。",
+        ),
+        "accepted",
+        "果洛州总工会",
+        says=("果洛职工之家",),
+    ),
+    Case(
+        "douyin-docx-only",
+        "service-platform",
+        platform(
+            "coremail",
+            "玉树州总工会《“玉树工会”抖音号》",
+            "平台材料见附件，请审核。",
+            [File("玉树工会抖音号介绍.docx", YUSHU_INTRO)],
+        ),
+        "accepted",
+        "玉树州总工会",
+        says=("玉树工会",),
+    ),
+    Case(
+        "website-with-url",
+        "service-platform",
+        platform(
+            "outlook",
+            "青海省建设工会《青海建设职工网》",
+            "青海建设职工网（http://www.qhjsgh.org.cn）是我会2018年建成的门户网站，设有技能培训、法律援助、困难帮扶等栏目。",
+        ),
+        "accepted",
+        "青海省建设工会",
+        says=("青海建设职工网",),
+    ),
+    Case(
+        "miniprogram-plus-subject",
+        "service-platform",
+        platform(
+            "iphone",
+            "西宁市总工会+西宁智慧工会小程序",
+            "“西宁智慧工会”小程序上线以来，为全市职工提供入会、积分兑换、法律援助等服务，注册职工12万人。",
+        ),
+        "accepted",
+        "西宁市总工会",
+        says=("西宁智慧工会",),
+    ),
 ]
 PLATFORMS = tag("platform", PLATFORMS)
 
@@ -489,8 +801,15 @@ def work(
 ) -> Callable[[Path], bytes]:
     def make(tmp_path: Path) -> bytes:
         path = make_file(tmp_path)
-        return cm.mail(client=client, sender="zgh@163.com", name="工会", subject=subject, text=text,
-                       files=[File(path.name, path.read_bytes())], to=BOXES[kind])
+        return cm.mail(
+            client=client,
+            sender="zgh@163.com",
+            name="工会",
+            subject=subject,
+            text=text,
+            files=[File(path.name, path.read_bytes())],
+            to=BOXES[kind],
+        )
 
     return make
 
@@ -501,33 +820,90 @@ def _rebranded(tmp_path: Path) -> Path:
 
 
 MEDIA = [
-    Case("recitation-9min", "recitation",
-         work("coremail", "recitation", "省能源化工机冶工会《劳动者赞歌》",
-              lambda p: mf.make_video(p, name="劳动者赞歌.mp4", seconds=552)),
-         "accepted", "省能源化工机冶工会", says=("通知建议 3—8分钟",)),
-    Case("recitation-2min30", "recitation",
-         work("qq", "recitation", "海南州总工会《我和我的祖国》",
-              lambda p: mf.make_video(p, name="我和我的祖国.mp4", seconds=150)),
-         "accepted", "海南州总工会", says=("2分30秒", "通知建议 3—8分钟")),
-    Case("micro-video-5min40", "micro-video",
-         work("foxmail", "micro-video", "海东市总工会《坚守》",
-              lambda p: mf.make_video(p, name="坚守.mp4", seconds=340, width=1280, height=720)),
-         "rejected", "海东市总工会", says=("5分40秒", "3—5分钟")),
-    Case("song-5min30", "song",
-         work("coremail", "song", "中国铁路青藏集团有限公司工会《雪域天路》",
-              lambda p: mf.make_audio(p, name="雪域天路.m4a", seconds=330)),
-         "rejected", "中国铁路青藏集团有限公司工会", says=("5分30秒",)),
-    Case("micro-lesson-4min", "micro-lesson",
-         work("outlook", "micro-lesson", "省教科文卫体工会《防范网络诈骗》",
-              lambda p: mf.make_video(p, name="防范网络诈骗.mp4", seconds=240, width=1280, height=720)),
-         "accepted", "省教科文卫体工会"),
-    Case("sony-msnv-brand", "micro-video",
-         work("qq", "micro-video", "国网青海省电力公司工会《光明使者》", _rebranded),
-         "accepted", "国网青海省电力公司工会", never=("不是视频",)),
-    Case("song-3min30", "song",
-         work("iphone", "song", "中国铁路青藏集团有限公司工会《劳动者之歌》",
-              lambda p: mf.make_audio(p, name="劳动者之歌.m4a", seconds=210)),
-         "accepted", "中国铁路青藏集团有限公司工会"),
+    Case(
+        "recitation-9min",
+        "recitation",
+        work(
+            "coremail",
+            "recitation",
+            "省能源化工机冶工会《劳动者赞歌》",
+            lambda p: mf.make_video(p, name="劳动者赞歌.mp4", seconds=552),
+        ),
+        "accepted",
+        "省能源化工机冶工会",
+        says=("通知建议 3—8分钟",),
+    ),
+    Case(
+        "recitation-2min30",
+        "recitation",
+        work(
+            "qq",
+            "recitation",
+            "海南州总工会《我和我的祖国》",
+            lambda p: mf.make_video(p, name="我和我的祖国.mp4", seconds=150),
+        ),
+        "accepted",
+        "海南州总工会",
+        says=("2分30秒", "通知建议 3—8分钟"),
+    ),
+    Case(
+        "micro-video-5min40",
+        "micro-video",
+        work(
+            "foxmail",
+            "micro-video",
+            "海东市总工会《坚守》",
+            lambda p: mf.make_video(p, name="坚守.mp4", seconds=340, width=1280, height=720),
+        ),
+        "rejected",
+        "海东市总工会",
+        says=("5分40秒", "3—5分钟"),
+    ),
+    Case(
+        "song-5min30",
+        "song",
+        work(
+            "coremail",
+            "song",
+            "中国铁路青藏集团有限公司工会《雪域天路》",
+            lambda p: mf.make_audio(p, name="雪域天路.m4a", seconds=330),
+        ),
+        "rejected",
+        "中国铁路青藏集团有限公司工会",
+        says=("5分30秒",),
+    ),
+    Case(
+        "micro-lesson-4min",
+        "micro-lesson",
+        work(
+            "outlook",
+            "micro-lesson",
+            "省教科文卫体工会《防范网络诈骗》",
+            lambda p: mf.make_video(p, name="防范网络诈骗.mp4", seconds=240, width=1280, height=720),
+        ),
+        "accepted",
+        "省教科文卫体工会",
+    ),
+    Case(
+        "sony-msnv-brand",
+        "micro-video",
+        work("qq", "micro-video", "国网青海省电力公司工会《光明使者》", _rebranded),
+        "accepted",
+        "国网青海省电力公司工会",
+        never=("不是视频",),
+    ),
+    Case(
+        "song-3min30",
+        "song",
+        work(
+            "iphone",
+            "song",
+            "中国铁路青藏集团有限公司工会《劳动者之歌》",
+            lambda p: mf.make_audio(p, name="劳动者之歌.m4a", seconds=210),
+        ),
+        "accepted",
+        "中国铁路青藏集团有限公司工会",
+    ),
 ]
 MEDIA = tag("media guideline", MEDIA)
 DOCUMENTS = tag("document", DOCUMENTS)
@@ -638,11 +1014,24 @@ ANSWERS = [
     Answer("outlook-yiyue", "outlook", "已阅"),
     Answer("foxmail-question", "foxmail", "请问照片需要多大？", remark="来信：请问照片需要多大？"),
     Answer("iphone-thanks", "iphone", "收到，谢谢"),
-    Answer("outlook-photos-after-rejection", "outlook", "您好，现补发我会线下活动照片3张，请查收。",
-           first_has_photos=False, files=3, status="accepted", answered=True, says=("补发1.jpg", "补发3.jpg")),
+    Answer(
+        "outlook-photos-after-rejection",
+        "outlook",
+        "您好，现补发我会线下活动照片3张，请查收。",
+        first_has_photos=False,
+        files=3,
+        status="accepted",
+        answered=True,
+        says=("补发1.jpg", "补发3.jpg"),
+    ),
     Answer("qq-unthreaded-quote", "qq", "已收到回执，谢谢", threaded=False),
-    Answer("coremail-question-after-rejection", "coremail", "请问标题应该怎么写？", first_has_photos=False,
-           remark="来信：请问标题应该怎么写？"),
+    Answer(
+        "coremail-question-after-rejection",
+        "coremail",
+        "请问标题应该怎么写？",
+        first_has_photos=False,
+        remark="来信：请问标题应该怎么写？",
+    ),
 ]
 
 
@@ -653,16 +1042,25 @@ def test_answers_to_our_replies_are_judged_as_a_host_would(
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", "unused")
     config = write_config(tmp_path / "config.toml", db_url=db_url, smtp=smtp)
     first = cm.mail(
-        client=answer.client, sender="hxzgh@163.com", name="海西州总工会", subject="海西州总工会线下活动汇总",
-        text=ONE, files=photos(2, first=4) if answer.first_has_photos else [],
+        client=answer.client,
+        sender="hxzgh@163.com",
+        name="海西州总工会",
+        subject="海西州总工会线下活动汇总",
+        text=ONE,
+        files=photos(2, first=4) if answer.first_has_photos else [],
     )
     _import(config, tmp_path, "offline-activity", first, "first")
     (ours,) = smtp.wait_for(1)
     reply = ours.message()
     smtp.clear()
     files = photos(answer.files, first=9, stem="补发")
-    _import(config, tmp_path, "offline-activity", cm.answer(reply, client=answer.client, text=answer.text, files=files,
-                                                            threaded=answer.threaded), "answer")
+    _import(
+        config,
+        tmp_path,
+        "offline-activity",
+        cm.answer(reply, client=answer.client, text=answer.text, files=files, threaded=answer.threaded),
+        "answer",
+    )
     first_msg, second = _messages(config)
     assert first_msg["status"] == ("accepted" if answer.first_has_photos else "rejected")
     assert second["status"] == answer.status, (second["reasons"], second["remarks"])
@@ -702,4 +1100,3 @@ def test_held_out_mail_through_dovecot(
     (msg,) = _messages(config)
     (captured,) = smtp.wait_for(1)
     _check(case, config, msg, captured.message())
-

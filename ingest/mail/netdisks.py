@@ -4,7 +4,8 @@ A work too large for mail is often sent as a share link with its code (提取码
 as the net-disk's app copies it. A link counts only when its URL, parsed, has one of the known hosts
 below with the share path, no user part and no other port; the code is read from the URL
 (`?pwd=x7k2`) or from the words right after the link (or right before it), the file name from the
-share text (`分享的文件：活动视频.mp4`, `分享了「微视频.mp4」`, `「微视频.mp4」` right before the link). The links are never followed.
+share text (`分享的文件：活动视频.mp4`, `分享了「微视频.mp4」`, `「微视频.mp4」` right before the link).
+The links are never followed.
 """
 
 from __future__ import annotations
