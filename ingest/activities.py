@@ -277,15 +277,22 @@ def read_report(
     blobs: BlobStore, *, raw_sha256: str | None, subject: str | None, documents: Sequence[str] = ()
 ) -> Statement | None:
     """What a stored report states: its description, its documents' text (as recorded with its
-    files), its subject; the first that states a number."""
+    files), its subject; the first that states a number.
+
+    Raises ReportUnreadable when the stored raw message cannot be read: what was read from it
+    before is then kept, never replaced by nothing."""
     body = ""
     if raw_sha256 is not None:
         try:
             mail = parse_bytes(blobs.read_bytes(raw_sha256))
-            body = description_text(text=mail.text, html=mail.html)
-        except Exception:  # a report that cannot be read again counts 1, as if it stated nothing
-            log.warning("cannot read the description of the raw message %s", raw_sha256, exc_info=True)
+        except Exception as exc:
+            raise ReportUnreadable(f"the raw message {raw_sha256} cannot be read: {type(exc).__name__}") from exc
+        body = description_text(text=mail.text, html=mail.html)
     return _first(body, documents, subject)
+
+
+class ReportUnreadable(OSError):
+    """A report's stored raw message cannot be read again (missing or damaged file)."""
 
 
 def stored_texts(session: Session, message_id: int) -> list[str]:
@@ -312,16 +319,22 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
             )
             .order_by(Message.id)
         ).all()
+    read = 0
     for msg_id, sha, subject in rows:
         with sessions() as session:
             documents = stored_texts(session, msg_id)
-        statement = read_report(blobs, raw_sha256=sha, subject=subject, documents=documents)
+        try:
+            statement = read_report(blobs, raw_sha256=sha, subject=subject, documents=documents)
+        except ReportUnreadable:  # the count read before stays; the next upgrade tries again
+            log.warning("activity count of message %s kept as it was: its raw message cannot be read", msg_id)
+            continue
         try:
             with sessions.begin() as session:
                 record(session, message_id=msg_id, statement=statement)
         except IntegrityError:  # another worker read it at the same moment, with the same result
             continue
-    return len(rows)
+        read += 1
+    return read
 
 
 class NotAReport(ValueError):
@@ -349,7 +362,11 @@ def read_again(
         msg = _report(session, message_id, report_mailboxes)
         if msg.status is MessageStatus.ACCEPTED:
             documents = stored_texts(session, message_id)
-            statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject, documents=documents)
+            try:
+                statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject, documents=documents)
+            except ReportUnreadable:  # what was read before stays
+                log.warning("activity count of message %s kept as it was: its raw message cannot be read", message_id)
+                return
             record(session, message_id=message_id, statement=statement)
 
 

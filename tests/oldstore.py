@@ -47,6 +47,11 @@ def _at(day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime(2020, 8, day, hour, minute, 7, 250000)
 
 
+def stated_of(k: int) -> int:
+    """The number of activities accepted report k states (in its body and in its count row)."""
+    return 2 + k % 3
+
+
 def _raw(k: int) -> bytes:
     when = dt.datetime(2020, 8, 10 + k % 9, 10, k, tzinfo=samples.CHINA)
     unit, sender = UNITS[k % 2], f"unit{k:02d}@163.com"
@@ -57,7 +62,8 @@ def _raw(k: int) -> bytes:
         return samples.wrong_subject(sender=sender, client=client, date=when)
     if k == IGNORED:
         return samples.auto_reply(sender=sender, date=when)
-    raw = samples.offline_report(unit=unit, sender=sender, photos=2, client=client, date=when)
+    description = f"我单位8月开展线下活动{stated_of(k)}场，职工踊跃参加，现将活动照片报送如下。"
+    raw = samples.offline_report(unit=unit, sender=sender, photos=2, client=client, date=when, description=description)
     if k == NO_MESSAGE_ID:
         raw = re.sub(rb"(?im)^message-id:[^\r\n]*\r?\n", b"", raw, count=1)
     return raw
@@ -161,7 +167,7 @@ def build(conn: Connection, meta: MetaData, *, blobs: BlobStore, folder: Path) -
                         facts={"width": 640, "height": 480, "format": "JPEG"},
                     )
                 )
-            stated = 2 + k % 3
+            stated = stated_of(COPY_OF.get(k, k))  # a copy states what its original states
             conn.execute(
                 t["activity_counts"]
                 .insert()

@@ -120,8 +120,8 @@ def test_the_digest_counts_reports_as_written(settings_path: Path, tmp_path: Pat
 
     # Then each unit counts what its reports state, and each report says why
     assert "西宁市总工会：7/10" in text and "海南州总工会：3/5" in text
-    said = re.findall(r"#\d+ (\S+?：计 \d+ 场，说明中写明“.+?”)\n", text)
-    assert "西宁市总工会：计 4 场，说明中写明“7月共开展活动5场，其中线上知识竞赛1场”" in said
-    assert "海南州总工会：计 3 场，说明中写明“我会开展线下活动叁场”" in said
-    (listed,) = [line for line in said if line.startswith("西宁市总工会：计 3 场，说明中写明“一是…")]
+    said = re.findall(r"#\d+ (\S+?：计 \d+ 场，正文中写明“.+?”)\n", text)
+    assert "西宁市总工会：计 4 场，正文中写明“7月共开展活动5场，其中线上知识竞赛1场”" in said
+    assert "海南州总工会：计 3 场，正文中写明“我会开展线下活动叁场”" in said
+    (listed,) = [line for line in said if line.startswith("西宁市总工会：计 3 场，正文中写明“一是…")]
     assert "二是…" in listed and "三是…" in listed
