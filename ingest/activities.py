@@ -35,6 +35,7 @@ from ingest.mail.parse import ParsedMail, parse_bytes
 from ingest.numerals import NUMBER_PATTERN, number_of
 from ingest.rules.content import description_text
 from ingest.rules.views import FileView
+from ingest.tables import activity_table
 from notify.safe import clean_text
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, CountSource, MessageStatus
@@ -42,13 +43,13 @@ from store.models import ActivityCount, Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
 
-RULE = 2  # bump when the reading changes: `intake count` and `rerun` read every report again
+RULE = 3  # bump when the reading changes: `intake count` and `rerun` read every report again
 MAX_SCANNED_CHARS = 5000
 
 _TOTAL = ("共计", "合计", "累计", "总计", "总共", "一共", "共")
 _STATEMENT = re.compile(
     r"(?P<total>共计|合计|累计|总计|总共|一共|共)?(?:开展|举办|组织|举行|进行)?(?:了)?(?:线下)?(?:活动)?"
-    rf"(?P<num>{NUMBER_PATTERN})\s*(?:个)?(?P<unit>场次|场|次)"
+    rf"(?P<num>{NUMBER_PATTERN})(?P<more>余|多)?\s*(?:个)?(?P<unit>场次|场|次|项(?:主题|系列|线下|宣传)?活动)"
 )
 _CLAUSE_END = re.compile(r"[。；;！!？?\n]")
 _PART_SEP = re.compile(r"[,，、;；:：。\n]")
@@ -60,7 +61,10 @@ _VERB = re.compile(r"开展|举办|组织|举行|召开|进行|开办|承办")
 _ONLINE = re.compile(r"线上|网上|在线|云端|云上|直播")
 _OFFLINE = "线下"
 _BREAKDOWN = re.compile(r"^[\s,，:：]*(?:其中|含|包括|包含)")
-_PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
+# the phrase is shown inside “…”: its own quotation marks become the inner ones, ‘…’
+_PUNCT = str.maketrans(
+    {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？", "“": "‘", "”": "’"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,11 +122,13 @@ def _statements(norm: str, regions: Sequence[tuple[int, int]]) -> list[_Found]:
             continue
         total = match.group("total") is not None or before.rstrip().endswith(_TOTAL)
         part = _PART_SEP.split(before)[-1]
-        lone = number == 1 and not total
+        lone = number == 1 and not total and not match.group("num").isascii()  # “1场” in figures is a count
         told = bool(_BREAKDOWN.match(part) or _ONLINE.search(part) or _OFFLINE in part)  # 其中线上竞赛1场
         if lone and (not (inside or told) or _FIGURE_OF_SPEECH.search(after[:20]) or before[-1:] in _NOT_ONE_BEFORE):
             continue  # “一场/一次” is usually a turn of phrase, and 1 is the default anyway
         lead = re.split(r"[,，、:：(（]", before)[-1][-20:]
+        if lead.count("”") > lead.count("“"):  # cut inside a quotation: start after its end
+            lead = lead[lead.index("”") + 1 :]
         found.append(
             _Found(
                 number=number,
@@ -182,7 +188,7 @@ def _enumerated(norm: str, listing: Enumeration, found: Sequence[_Found]) -> Sta
         said = _block(norm, inside)
         if listing.style in ONE_ACTIVITY_EACH:
             number += max(1, said.number if said else 0)
-            phrases.append(item.marker)
+            phrases.append(item.marker.rstrip(":："))
         elif said is not None:
             number += said.number
             marker = item.marker.rstrip("、.．是")
@@ -204,12 +210,28 @@ def stated(text: str) -> Statement | None:
         if said is not None and (best is None or said.number > best.number):
             best = said
     if best is None:
-        return _block(norm, found)
+        return _larger(_block(norm, found), _tabled(norm))
     listed = [f for f in found if any(a <= f.start < b for a, b in regions)]
     outside = _block(norm, [f for f in found if f not in listed])
     if outside is not None and outside.number > best.number:
-        return outside
-    return best
+        best = outside
+    return _larger(best, _tabled(norm))
+
+
+def _tabled(norm: str) -> Statement | None:
+    """What an activity table lists: one activity a dated row (ingest.tables)."""
+    table = activity_table(norm)
+    if table is None:
+        return None
+    shown = "、".join(table.dates) if len(table.dates) <= 4 else f"{table.dates[0]}…{table.dates[-1]}"
+    return Statement(number=len(table.dates), phrase=_phrase(f"活动表列出{shown}的{len(table.dates)}项活动"))
+
+
+def _larger(stated_count: Statement | None, table: Statement | None) -> Statement | None:
+    """A number written next to a table and the table's rows describe the same activities: the larger."""
+    if table is None or (stated_count is not None and stated_count.number >= table.number):
+        return stated_count
+    return table
 
 
 def statement_of(mail: ParsedMail, *, subject: str | None, documents: Sequence[str] = ()) -> Statement | None:

@@ -86,7 +86,8 @@ def reply_context(
     quote_chars = SHORT_QUOTE_CHARS if short else 150
     common = {
         "addressee": clean_text(msg.unit or "", max_chars=100) or "贵单位",
-        "subject": short_quote(subject, max_chars=quote_chars) or "（无标题）",
+        # as the sender wrote it, less the suffix of our own reply it answered (（未通过…） in an acknowledgement)
+        "subject": short_quote(without_our_suffixes(subject), max_chars=quote_chars) or "（无标题）",
         # our own suffixes off, so that answering a reply of ours never stacks them: （未通过…）（已收到）
         "subject_line": short_quote(without_our_suffixes(without_reply_prefixes(subject)), max_chars=quote_chars)
         or "（无标题）",

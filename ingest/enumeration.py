@@ -1,9 +1,9 @@
-"""Enumerations in a report's text: 一是…二是…, 一、二、, （一）（二）, 1. 2., 第一场…第二场.
+"""Enumerations in a report's text: 一是…二是…, 一、二、, （一）（二）, 1. 2., 第一场…第二场, 活动一：…活动二：.
 
 An enumeration is a run of markers of one style numbered 1, 2, 3… in order (at least two). Each
 item runs from its marker to the next one; the last ends with its sentence. Markers count only at
 the start of a clause (after a line break, a space or a punctuation mark), so 统一是, 3.5 or a date
-such as 6.10 are no markers. A 第一场…第二场 list names one activity per item.
+such as 6.10 are no markers. A 第一场…第二场 or 活动一：…活动二： list names one activity per item.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ STYLES: dict[str, re.Pattern[str]] = {
     # at a line's start “1.6月15日…” is an item; inside a line a figure after the dot is a decimal or a date
     "1.": re.compile(rf"(?:^\s*(?P<n>\d{{1,2}})[、.．]|{_START}(?<!\d)(?P<m>\d{{1,2}})(?:[、.．](?!\d)|[)）]))", re.M),
     "第一场": re.compile(rf"第(?P<n>{_CN}|\d{{1,2}})(?:场|次)(?:活动)?"),
+    "活动一": re.compile(rf"{_START}活动(?P<n>{_CN}|\d{{1,2}})\s*[:：]"),
 }
-ONE_ACTIVITY_EACH = frozenset({"第一场"})
+ONE_ACTIVITY_EACH = frozenset({"第一场", "活动一"})
 _SENTENCE_END = re.compile(r"[。\n]")
 
 

@@ -31,11 +31,11 @@ from store.models import Message, Reply
 FIRST_WORDS = 60  # characters of a conversation's own text kept for the hosts
 _MSGID = re.compile(r"<[^<>\s]{1,250}>")
 _MAX_IDS = 50  # the newest ids of a long References header
-# where a client starts quoting: `> `, 原始邮件 / Original Message rulers, Outlook's 发件人: block,
-# 126/QQ/iPhone `在 … 写道：`, `… wrote:`
+# where a client starts quoting: `> `, 原始邮件 / Original Message rulers, a line of dashes (Foxmail),
+# Outlook's 发件人: block, 126/QQ/iPhone `在 … 写道：`, `… wrote:`
 _QUOTE_START = re.compile(
     r"^[ \t\u3000]*(?:>|-{2,}.{0,30}(?:原始邮件|original message)|_{8,}|(?:发件人|from)[ \t]*[:：]"
-    r"|在.{0,120}写道[:：]|.{0,160}\bwrote:)",
+    r"|[-=_]{5,}[ \t]*$|在.{0,120}写道[:：]|.{0,160}\bwrote:)",
     re.I | re.M,
 )
 _SIGNATURE = re.compile(r"发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*", re.I)

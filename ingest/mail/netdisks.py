@@ -4,7 +4,8 @@ A work too large for mail is often sent as a share link with its code (提取码
 as the net-disk's app copies it. A link counts only when its URL, parsed, has one of the known hosts
 below with the share path, no user part and no other port; the code is read from the URL
 (`?pwd=x7k2`) or from the words right after the link (or right before it), the file name from the
-share text (`分享的文件：活动视频.mp4`, `分享了「微视频.mp4」`). The links are never followed.
+share text (`分享的文件：活动视频.mp4`, `分享了「微视频.mp4」`, `「微视频.mp4」` right before the link).
+The links are never followed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _CODE_AFTER = re.compile(
 _NAME = re.compile(
     r"(?:分享的文件|分享文件|文件名称?|作品名称?)\s*[:：]\s*(?P<a>[^\s\n<>\"]{1,120})"
     r"|分享了\s*[「『“\"](?P<b>[^」』”\"\n]{1,120})[」』”\"]"
+    r"|[「『](?P<c>[^」』\n]{1,120}\.[A-Za-z0-9]{2,5})[」』]\s*(?:链接\s*[:：]?\s*)?$"  # 「匠心.mp4」https://…
 )
 
 
@@ -97,4 +99,4 @@ def filename_of(before: str) -> str | None:
     if not found:
         return None
     last = found[-1]
-    return (last.group("a") or last.group("b") or "").strip().rstrip("，,。") or None
+    return (last.group("a") or last.group("b") or last.group("c") or "").strip().rstrip("，,。") or None

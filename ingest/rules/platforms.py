@@ -19,7 +19,7 @@ from store.enums import AttachmentKind
 
 URL = re.compile(r"(?:https?://|www\.)[^\s\"'<>（）()，。、；;“”]+", re.I)
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
-_TYPES = r"(?:微信)?(?:公众号|服务号|订阅号|视频号|小程序)|APP|App|app|客户端|网站|网页"
+_TYPES = r"(?:微信)?(?:公众号|服务号|订阅号|视频号|小程序)|抖音号|快手号|头条号|微博|APP|App|app|客户端|网站|网页"
 _QUOTED = r"[“\"「『《【〈‘']\s*([^“”\"「」『』《》【】〈〉‘’'\n]{2,30}?)\s*[”\"」』》】〉’']"
 _NAME_AFTER = re.compile(rf"({_TYPES})\s*[：:]?\s*{_QUOTED}")  # 微信公众号“果洛职工之家”
 _NAME_BEFORE = re.compile(rf"{_QUOTED}\s*({_TYPES})")  # 「青海工会」APP
@@ -31,6 +31,11 @@ _OPENING = re.compile(
     rf"(?:^|(?<=[。！？!?]))\s*(?P<name>[\u4e00-\u9fffA-Za-z0-9·]{{2,12}}?)\s*(?P<kind>{_TYPES})", re.M
 )
 _NOT_IN_OPENING = re.compile(r"关注|推荐|欢迎|我们|大家|请|通过|利用|依托|的|和|及|与")
+# a form's fields: 平台名称：果洛职工之家 / 平台类型：微信服务号 (the name, then its type on the next line)
+_FIELDS = re.compile(
+    rf"名称\s*[：:]\s*(?P<name>[\u4e00-\u9fffA-Za-z0-9·]{{2,20}})\s*[\n，,；;。]\s*(?:平台)?(?:类型|形式|载体)\s*[：:]\s*"
+    rf"(?P<kind>{_TYPES})"
+)
 _LEADING = re.compile(rf"^(?:{_CUE}|的|为|是)+")
 _NOT_NAMES = frozenset(
     {"微信", "官方", "我们", "本单位", "我单位", "单位", "我会", "本会", "该", "这个", "一个", "自己"}
@@ -60,7 +65,7 @@ def named_platforms(text: str) -> list[str]:
     hits = [(m.start(), m.group(1), m.group(2)) for m in _NAME_AFTER.finditer(text)]
     hits += [(m.start(), m.group(2), m.group(1)) for m in _NAME_BEFORE.finditer(text)]
     opening = [m for m in _OPENING.finditer(text) if not _NOT_IN_OPENING.search(m.group("name"))]
-    for m in [*_UNQUOTED.finditer(text), *opening]:
+    for m in [*_UNQUOTED.finditer(text), *_FIELDS.finditer(text), *opening]:
         name = _LEADING.sub("", m.group("name"))  # 推荐的「平台为」西宁职工之家…
         if len(name) >= 2 and name not in _NOT_NAMES and not name.startswith(("微信", "该", "本", "我")):
             hits.append((m.start("name"), m.group("kind"), name))

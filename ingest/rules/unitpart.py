@@ -1,7 +1,7 @@
 """Where a subject names its unit: the part a sender typed as the unit, whole, without the words around it.
 
 A report's subject is `单位+线下活动汇总`, also written `…线下活动开展情况汇总`, `…开展情况汇总`,
-`…活动情况汇总`, `…情况汇总` or `…线下活动开展情况` (the notice's own heading); the unit stands before
+`…活动情况汇总`, `…情况汇总`, `…线下活动开展情况` (the notice's own heading) or `…线下活动总结`; the unit stands before
 it (or after it, `线下活动汇总（西宁市总工会）`), among dates, batch numbers, the campaign's name in
 quotation marks and words such as 关于 or 报送. A work's subject has the unit outside the `《》`.
 What is found is quoted back to the sender whole (never cut inside a name), only capped in length.
@@ -18,6 +18,7 @@ MAX_QUOTED = 50  # characters of a typed unit quoted back; longer is cut at the 
 #: the ways a report's subject ends, read as 线下活动汇总
 REPORT_VARIANTS = re.compile(
     r"(?:线下)?(?:活动)?(?:开展)?(?:活动)?情况(?:的)?汇总(?:表)?|线下活动汇总|线下活动(?:开展)?情况(?:报告)?"
+    r"|线下活动(?:开展)?(?:情况)?(?:总结|小结)"
 )
 _QUOTED = re.compile(r"“[^”]{0,40}”|\"[^\"]{0,40}\"|《[^》]{0,60}》|‘[^’]{0,40}’")
 _NOT_NAME = re.compile(
