@@ -42,7 +42,12 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
         fail(str(exc))
     click.echo(f"message {outcome.message_id}: {outcome.before.value} -> {outcome.after.value}")
     if outcome.reply is None:
-        click.echo("the unit is not told (--no-send)" if no_send else "no correction: the sender has no usable address")
+        if no_send:
+            click.echo("the unit is not told (--no-send)")
+        elif outcome.already_told:
+            click.echo(f"no correction: the last reply the unit got already said {outcome.after.value}")
+        else:
+            click.echo("no correction: the sender has no usable address")
         return
     sent = app.send_replies()
     click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
