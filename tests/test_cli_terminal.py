@@ -56,3 +56,11 @@ def test_a_table_piped_into_a_reader_that_stops_ends_quietly(settings_path: Path
         code = proc.wait(timeout=60)
     assert code == 1
     assert err == ""
+
+
+def test_the_help_of_users_add_shows_how_the_password_is_given() -> None:
+    code, out = _run("users", "add", "--help")
+    assert code == 0
+    assert """printf '%s\\n' "$PW" | intake users add office@qhgh.example --role province --password-stdin""" in out
+    code, out = _run("decide", "--help")
+    assert "message ID (as `intake messages` lists it)" in out

@@ -19,7 +19,7 @@ from store.enums import MessageStatus, SelectionStage
 @click.option("--no-send", is_flag=True, help="Change the verdict without telling the unit.")
 @pass_ctx
 def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bool) -> None:
-    """Overrule the verdict of message ID: accept or reject it, with a reason.
+    """Overrule the verdict of message ID (as `intake messages` lists it): accept or reject it, with a reason.
 
     The unit gets a correction in the style of the other replies (sent now, like rerun's replies),
     unless --no-send; counts, the digest and the export follow the new verdict.
