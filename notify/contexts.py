@@ -74,7 +74,7 @@ class LinkRow(Cleaned):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.filename:
+        if not self.filename and not self.netdisk:  # a share without a name reads “（未写文件名）”
             host = urlsplit(self.url).hostname or "链接"
             object.__setattr__(self, "filename", f"文件名未知（{host} 的超大附件）")
 
