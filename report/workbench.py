@@ -21,7 +21,13 @@ from store.audit import Entry, history, message_target
 from store.enums import AttachmentKind, MessageStatus, SelectionStage, WorkRole
 from store.models import Attachment, Message, Selection
 
-SHOWN = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.RECEIVED)
+SHOWN = (
+    MessageStatus.ACCEPTED,
+    MessageStatus.REJECTED,
+    MessageStatus.FAILED,
+    MessageStatus.RECEIVED,
+    MessageStatus.CONVERSATION,  # a unit writing back to our reply: the digest asks the hosts to read it
+)
 PLAYABLE = {AttachmentKind.VIDEO, AttachmentKind.AUDIO, AttachmentKind.PHOTO}
 
 
@@ -145,6 +151,8 @@ def _thumbs(session: Session, ids: list[int]) -> dict[int, tuple[int, str]]:
 
 
 def _row(m: Message, kind: MailboxKind, thumb: tuple[int, str] | None, sel: Selection | None) -> WorkRow:
+    # a conversation shows what the unit wrote (its 来信 remark), not why it is no submission
+    said = [r for r in m.remarks or [] if r.startswith("来信：")] if m.status is MessageStatus.CONVERSATION else []
     return WorkRow(
         id=m.id,
         kind=kind.value,
@@ -156,7 +164,7 @@ def _row(m: Message, kind: MailboxKind, thumb: tuple[int, str] | None, sel: Sele
         status=m.status.value,
         arrived_at=m.arrived_at,
         late=m.late,
-        reasons=tuple(clean_text(x, max_chars=300) for x in m.reasons or []),
+        reasons=tuple(clean_text(x, max_chars=300) for x in said or m.reasons or []),
         thumb=thumb[0] if thumb else None,
         thumb_kind=thumb[1] if thumb else None,
         stage=sel.stage.value if sel else None,

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaign.notice import MIN_WORKS, MailboxKind, today
+from campaign.notice import KIND_NAMES, MIN_WORKS, MailboxKind, today
 from intake.web import permissions
 from intake.web.site import account_of, site_of
 from report import workbench
@@ -82,7 +82,7 @@ async def collection(request: Request) -> Response:
     return site.page(
         request,
         "collection.html",
-        title=kind.value,
+        title=KIND_NAMES[kind],
         kind=kind.value,
         rows=rows,
         units=units,
