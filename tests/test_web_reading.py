@@ -85,3 +85,29 @@ def test_a_work_whose_reply_is_held_by_the_caps_says_so(world: tuple[App, TestCl
     page = client.get(f"/works/{ids['small']}")
     assert page.status_code == 200
     assert "退回通知：" in page.text and "（暂缓发送：自动回复已达发送上限，额度恢复后自动发出）" in page.text
+
+
+def test_a_work_sent_as_a_share_shows_where_to_download_it(
+    world: tuple[App, TestClient, dict[str, int]], tmp_path: Path
+) -> None:
+    # Given a micro-video sent as a Baidu share with its code, no file attached
+    app, client, _ = world
+    share = "https://pan.baidu.com/s/1AbCdEfGhIjK"
+    mail = EmailMessage()
+    mail["From"] = "hnz@126.com"
+    mail["To"] = "works@example.org"
+    mail["Subject"] = "海南州总工会《我们的家园》"
+    mail["Message-ID"] = make_msgid(domain="126.com")
+    mail.set_content(
+        f"海南州总工会报送微视频作品《我们的家园》。\n通过百度网盘分享的文件：我们的家园.mp4\n链接: {share} 提取码: x7k2\n"
+    )
+    path = tmp_path / "share.eml"
+    path.write_bytes(mail.as_bytes())
+    work_id, _ = app.import_file(mailbox="videos", path=path)
+    login(client, OFFICE)
+    # When the host opens it
+    page = client.get(f"/works/{work_id}").text
+    # Then the page says there is no file but a link, with its code, to open
+    assert "这封邮件没有附件，作品以下载链接发送。" in page
+    assert "百度网盘：我们的家园.mp4，提取码 x7k2" in page
+    assert f'<a href="{share}" target="_blank" rel="noopener noreferrer nofollow">{share}</a>' in page
