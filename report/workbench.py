@@ -121,7 +121,9 @@ def _link(link: Mapping[str, Any]) -> LinkView:
     else:
         parts = (clean_text(str(link.get(k) or ""), max_chars=40) for k in ("size", "expires"))
         what, detail = "超大附件", "，".join(p for p in parts if p)
-    return LinkView(what=what, filename=name, detail=detail, url=url if url.startswith(("https://", "http://")) else None)
+    return LinkView(
+        what=what, filename=name, detail=detail, url=url if url.startswith(("https://", "http://")) else None
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -99,7 +99,8 @@ def test_a_work_sent_as_a_share_shows_where_to_download_it(
     mail["Subject"] = "海南州总工会《我们的家园》"
     mail["Message-ID"] = make_msgid(domain="126.com")
     mail.set_content(
-        f"海南州总工会报送微视频作品《我们的家园》。\n通过百度网盘分享的文件：我们的家园.mp4\n链接: {share} 提取码: x7k2\n"
+        "海南州总工会报送微视频作品《我们的家园》。\n"
+        f"通过百度网盘分享的文件：我们的家园.mp4\n链接: {share} 提取码: x7k2\n"
     )
     path = tmp_path / "share.eml"
     path.write_bytes(mail.as_bytes())
