@@ -112,3 +112,27 @@ def test_a_work_sent_as_a_share_shows_where_to_download_it(
     assert "这封邮件没有附件，作品以下载链接发送。" in page
     assert "百度网盘：我们的家园.mp4，提取码 x7k2" in page
     assert f'<a href="{share}" target="_blank" rel="noopener noreferrer nofollow">{share}</a>' in page
+
+
+def test_without_collection_mailboxes_the_pages_say_so_not_that_the_account_lacks_rights(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Given a configuration that receives only the offline-activity reports (as the demo's)
+    config = write_workbench_config(tmp_path / "config.toml", db_url=db_url)
+    text = config.read_text(encoding="utf-8")
+    for name in ("photos", "videos"):
+        start = text.index(f'[[mailboxes]]\nname = "{name}"')
+        text = text[:start] + text[text.index("deadline = 2020-08-20\n", start) + len("deadline = 2020-08-20\n") :]
+    config.write_text(text, encoding="utf-8")
+    add_user(config, OFFICE, "--role", "province")
+    app = App.build(load(config))
+    try:
+        with TestClient(make_asgi(make_site(app)), base_url="http://testserver") as client:
+            login(client, OFFICE)
+            overview = client.get("/").text
+            province = client.get("/province").text
+    finally:
+        app.close()
+    # Then the province, who sees everything, is told why no collection is listed
+    assert "尚未配置征集作品的收件邮箱，请联系管理员。" in overview and "您的账号没有可查看的征集项目" not in overview
+    assert "尚未配置征集作品的收件邮箱，请联系管理员。" in province

@@ -56,6 +56,7 @@ async def overview(request: Request) -> Response:
         total_quota=sum(u.quota or 0 for u in campaign.quota_units),
         total_activities=sum(u.activities for u in campaign.quota_units),
         failed=sum(1 for i in campaign.items if i.kind in kinds and i.status is MessageStatus.FAILED),
+        collections_configured=any(k is not MailboxKind.OFFLINE_ACTIVITY for k in site.kinds),
         taken_at=campaign.taken_at,
     )
 
