@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaign.notice import KIND_NAMES, MailboxKind, datetime_text, local
@@ -25,7 +26,7 @@ from notify.replies import new_reply
 from notify.safe import clean_text
 from store.audit import message_target, record
 from store.enums import AuditAction, MessageStatus, ReplyKind, ReplyStatus, WorkRole
-from store.models import Message, Reply, utcnow
+from store.models import AuditEvent, Message, Reply, utcnow
 
 LABELS = {MessageStatus.ACCEPTED: "通过", MessageStatus.REJECTED: "退回"}
 MAX_REASON = 500
@@ -41,14 +42,36 @@ class Outcome:
     before: MessageStatus
     after: MessageStatus
     reply: ReplyStatus | None  # the correction's state: pending (to be sent), or None (not sent)
+    already_told: bool = False  # no correction needed: the last reply that went out says the new verdict
 
 
-def _previous(msg: Message, before: MessageStatus) -> str:
+def told_verdict(session: Session, msg: Message) -> MessageStatus | None:
+    """What the unit was last told of msg: the verdict of the last reply that went out, or None."""
     told = [r for r in msg.replies if r.status is ReplyStatus.SENT]
-    last = max(told, key=lambda r: r.id) if told else None
-    if last is not None and last.kind is ReplyKind.CORRECTION:
-        return "经复核予以登记" if before is MessageStatus.ACCEPTED else "经复核未通过"
-    return "已登记" if before is MessageStatus.ACCEPTED else "未通过"
+    if not told:
+        return None
+    last = max(told, key=lambda r: (r.sent_at or r.created_at, r.id))
+    if last.kind is ReplyKind.ACKNOWLEDGEMENT:
+        return MessageStatus.ACCEPTED
+    if last.kind is ReplyKind.REJECTION:
+        return MessageStatus.REJECTED
+    # a correction: the row is rewritten by every change that tells the unit, so the one that went
+    # out is the newest such change's
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.target == message_target(msg.id), AuditEvent.action == AuditAction.VERDICT_CHANGED)
+        .order_by(AuditEvent.id.desc())
+    )
+    after = next((e.details.get("after") for e in events if e.details.get("told", e.details.get("send"))), None)
+    return next((s for s in LABELS if s.value == after), None)
+
+
+def _previous(msg: Message, told: MessageStatus) -> str:
+    sent = [r for r in msg.replies if r.status is ReplyStatus.SENT]
+    last = max(sent, key=lambda r: (r.sent_at or r.created_at, r.id))
+    if last.kind is ReplyKind.CORRECTION:
+        return "经复核予以登记" if told is MessageStatus.ACCEPTED else "经复核未通过"
+    return "已登记" if told is MessageStatus.ACCEPTED else "未通过"
 
 
 def correction_context(
@@ -109,7 +132,9 @@ def overrule(
         if before is verdict:
             raise DecisionRefused(f"第 {message_id} 号邮件已经是“{LABELS[verdict]}”")
         accepted = verdict is MessageStatus.ACCEPTED
-        previous = _previous(msg, before)
+        told = told_verdict(session, msg)
+        already_told = told is verdict
+        previous = _previous(msg, told) if told is not None else ""
         msg.status = verdict
         msg.reasons = [] if accepted else [f"经主办方复核未通过：{reason}"]
         msg.decided_at = now.astimezone(dt.UTC).replace(tzinfo=None) if now else utcnow()
@@ -123,7 +148,7 @@ def overrule(
         existing = next((r for r in msg.replies if r.kind is ReplyKind.CORRECTION), None)
         earlier_text = existing.body_text if existing is not None and existing.status is ReplyStatus.SENT else None
         state: ReplyStatus | None = None
-        if send:
+        if send and not already_told:
             context = correction_context(
                 msg, kind=kind, accepted=accepted, previous=previous, reason=reason, settings=settings
             )
@@ -147,9 +172,16 @@ def overrule(
                 msg.replies.append(reply)
                 state = ReplyStatus.PENDING
         elif existing is not None and existing.status is ReplyStatus.PENDING:
-            _withhold(existing, "改判时选择不通知报送单位")
-        told = "已通知报送单位" if state is ReplyStatus.PENDING else "未通知报送单位"
-        details: dict[str, object] = {"before": before.value, "after": verdict.value, "send": send}
+            _withhold(existing, "报送单位此前收到的回复与改判结果一致" if send else "改判时选择不通知报送单位")
+        told_text = "已通知报送单位" if state is ReplyStatus.PENDING else "未通知报送单位"
+        if already_told and send:
+            told_text = f"报送单位此前收到的回复已是“{LABELS[verdict]}”，无需更正"
+        details: dict[str, object] = {
+            "before": before.value,
+            "after": verdict.value,
+            "send": send,
+            "told": state is ReplyStatus.PENDING,  # a correction of this verdict is on its way to the unit
+        }
         if earlier_text is not None and state is ReplyStatus.PENDING:
             details["earlier_correction"] = earlier_text
         record(
@@ -157,8 +189,8 @@ def overrule(
             actor=actor,
             action=AuditAction.VERDICT_CHANGED,
             target=message_target(msg.id),
-            summary=f"审核结果由“{LABELS[before]}”改为“{LABELS[verdict]}”（{told}）",
+            summary=f"审核结果由“{LABELS[before]}”改为“{LABELS[verdict]}”（{told_text}）",
             reason=reason,
             details=details,
         )
-        return Outcome(message_id=msg.id, before=before, after=verdict, reply=state)
+        return Outcome(message_id=msg.id, before=before, after=verdict, reply=state, already_told=already_told and send)

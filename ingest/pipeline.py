@@ -345,7 +345,11 @@ class Pipeline:
         if msg.replies:  # a verdict already answered is never answered twice
             return
         first = first_contact(
-            session, sender=msg.sender, message_id=msg.id, allowlisted=on_roster(msg.sender, self.settings.units)
+            session,
+            sender=msg.sender,
+            message_id=msg.id,
+            allowlisted=on_roster(msg.sender, self.settings.units),
+            names_unit=msg.unit is not None,
         )
         context = reply_context(
             msg=msg,

@@ -136,6 +136,6 @@ class Correction(ReplyContext):
     """The corrected answer after a person changed the verdict: what was said, what stands now, why."""
 
     accepted: bool  # the verdict now
-    previous: str  # what the earlier reply said: 已登记 / 未通过
+    previous: str  # what the earlier reply said: 已登记 / 未通过 (经复核…), "" when no reply went out
     reason: str  # the host's reason, as typed (cleaned)
     title: str | None = None

@@ -51,10 +51,13 @@ _ANSWERED_BEFORE = (
 )
 
 
-def first_contact(session: Session, *, sender: str | None, message_id: int, allowlisted: bool) -> bool:
-    """Whether a reply to sender (for message_id) answers a first contact: not on a unit's list, and
-    no other accepted message from the address nor any reply sent to it."""
-    if allowlisted or not sender:
+def first_contact(
+    session: Session, *, sender: str | None, message_id: int, allowlisted: bool, names_unit: bool
+) -> bool:
+    """Whether a reply to sender (for message_id) answers a first contact: not on a unit's list, a
+    mail that names no unit of the roster, and no other accepted message from the address nor any
+    reply sent to it. A unit's first mail names the unit: it is answered under the global cap."""
+    if allowlisted or names_unit or not sender:
         return False
     values = {"address": sender.lower(), "message_id": message_id}
     with session.no_autoflush:

@@ -172,9 +172,9 @@ def build_view(
         todo.append(f"{large} 个超大附件链接待下载{soon}")
     if len(links) > large:
         todo.append(f"{len(links) - large} 个网盘链接待下载（提取码见“六、下载链接”）")
-    bad_boxes = [m.name for m in mailboxes if not m.ok and not m.pending]
+    bad_boxes = [f"{m.label}（{m.name}）" for m in mailboxes if not m.ok and not m.pending]
     if bad_boxes:
-        todo.append(f"{len(bad_boxes)} 个邮箱收信异常：{'、'.join(bad_boxes)}")
+        todo.append(f"{len(bad_boxes)} 个邮箱收信异常：{'、'.join(bad_boxes)}，请管理员查看“邮箱状态”")
     if waiting:
         todo.append(f"{len(waiting)} 份退回的报送尚未重新报送")
     if talk:

@@ -137,7 +137,9 @@ def remarks_text(remarks: Sequence[str]) -> str:
 
 def reasons_text(reasons: Sequence[str]) -> tuple[str, ...]:
     shown = tuple(clean_text(r, max_chars=REASON_CHARS) for r in reasons[:2])
-    return (*shown, f"等共 {len(reasons)} 个问题") if len(reasons) > 2 else shown
+    if len(reasons) > 2:  # “…；邮件中没有活动照片等 3 个问题”
+        return (*shown[:-1], f"{shown[-1]}等 {len(reasons)} 个问题")
+    return shown
 
 
 def waiting_items(campaign: Campaign, *, day: dt.date) -> list[dv.WaitingItem]:
@@ -229,7 +231,7 @@ def admin_items(campaign: Campaign, *, day: dt.date) -> list[dv.AdminItem]:
 def held_line(held: Sequence[Held], *, year: int) -> str:
     """The to-do line for replies held by the caps on replies: how many, to whom, since when, why."""
     first = sum(1 for h in held if h.first_contact)
-    whom = f"（其中 {first} 封发给首次来信的陌生发件人）" if first else ""
+    whom = f"（{'均' if first == len(held) else f'其中 {first} 封'}发给首次来信的陌生发件人）" if first else ""
     since = time_text(min(h.since for h in held), year=year)
     return (
         f"{len(held)} 封自动回复因发送上限暂缓发送{whom}，最早的自 {since} 起等待；额度恢复后自动发出。"

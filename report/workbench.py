@@ -15,13 +15,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.notice import LOCAL_TZ, MailboxKind
+from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
 from report.sources import Sources
 from store.audit import Entry, history, message_target
 from store.enums import AttachmentKind, MessageStatus, SelectionStage, WorkRole
 from store.models import Attachment, Message, Selection
 
-SHOWN = (MessageStatus.ACCEPTED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.RECEIVED)
+SHOWN = (
+    MessageStatus.ACCEPTED,
+    MessageStatus.REJECTED,
+    MessageStatus.FAILED,
+    MessageStatus.RECEIVED,
+    MessageStatus.CONVERSATION,  # a unit writing back to our reply: the digest asks the hosts to read it
+)
 PLAYABLE = {AttachmentKind.VIDEO, AttachmentKind.AUDIO, AttachmentKind.PHOTO}
 
 
@@ -97,6 +104,29 @@ class ReplyView:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkView:
+    """A download link the mail carried instead of a file: what to fetch and where."""
+
+    what: str  # 百度网盘 … / 超大附件
+    filename: str
+    detail: str  # 提取码 x7k2, or size and expiry
+    url: str | None  # only an http(s) address is offered as a link
+
+
+def _link(link: Mapping[str, Any]) -> LinkView:
+    url = clean_text(str(link.get("url") or ""), max_chars=500)
+    name = clean_text(str(link.get("filename") or ""), max_chars=120) or "（未写文件名）"
+    if is_netdisk(link):
+        what, detail = clean_text(str(link.get("provider") or "网盘"), max_chars=20), code_text(link)
+    else:
+        parts = (clean_text(str(link.get(k) or ""), max_chars=40) for k in ("size", "expires"))
+        what, detail = "超大附件", "，".join(p for p in parts if p)
+    return LinkView(
+        what=what, filename=name, detail=detail, url=url if url.startswith(("https://", "http://")) else None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkDetail:
     row: WorkRow
     files: tuple[FileView, ...]
@@ -107,6 +137,7 @@ class WorkDetail:
     selected_by: str | None
     selected_at: dt.datetime | None
     versions: tuple[int, ...]  # later mails of this work (resends, supplements, versions)
+    links: tuple[LinkView, ...] = ()  # large-attachment links and net-disk shares, to download
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +176,8 @@ def _thumbs(session: Session, ids: list[int]) -> dict[int, tuple[int, str]]:
 
 
 def _row(m: Message, kind: MailboxKind, thumb: tuple[int, str] | None, sel: Selection | None) -> WorkRow:
+    # a conversation shows what the unit wrote (its 来信 remark), not why it is no submission
+    said = [r for r in m.remarks or [] if r.startswith("来信：")] if m.status is MessageStatus.CONVERSATION else []
     return WorkRow(
         id=m.id,
         kind=kind.value,
@@ -156,7 +189,7 @@ def _row(m: Message, kind: MailboxKind, thumb: tuple[int, str] | None, sel: Sele
         status=m.status.value,
         arrived_at=m.arrived_at,
         late=m.late,
-        reasons=tuple(clean_text(x, max_chars=300) for x in m.reasons or []),
+        reasons=tuple(clean_text(x, max_chars=300) for x in said or m.reasons or []),
         thumb=thumb[0] if thumb else None,
         thumb_kind=thumb[1] if thumb else None,
         stage=sel.stage.value if sel else None,
@@ -255,6 +288,7 @@ def work(sources: Sources, message_id: int) -> WorkDetail | None:
             selected_by=sel.by if sel else None,
             selected_at=sel.at if sel else None,
             versions=later,
+            links=tuple(_link(x) for x in m.large_attachment_links or [] if isinstance(x, Mapping)),
         )
 
 

@@ -8,8 +8,8 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # dovecot-imapd, openssl: devservers.dovecot · postgresql: scripts/test.sh · libmediainfo0v5,
 # libmagic1, ffmpeg, unar, libarchive-tools: attachment checks (RAR members, loudness) and tests · mutt: sample mail ·
-# chromium: looking at the rendered HTML replies.
-PACKAGES=(dovecot-imapd libmediainfo0v5 libmagic1 ffmpeg mutt unar libarchive-tools chromium fonts-wqy-microhei postgresql openssl)
+# chromium, chromium-l10n: looking at the rendered HTML replies, the workbench's browser test (its zh-CN locale).
+PACKAGES=(dovecot-imapd libmediainfo0v5 libmagic1 ffmpeg mutt unar libarchive-tools chromium chromium-l10n fonts-wqy-microhei postgresql openssl)
 
 if ! command -v python3 >/dev/null; then
   PACKAGES+=(python3 python3-venv)

@@ -36,7 +36,8 @@ FORGED_DMARC = 10  # of the flood, stamped dmarc=fail by the provider
 TAIL = "点击领取补贴" * 25
 ATTACK = "\x1b[31m紧急\u202e通知：" + TAIL  # about 160 characters, a terminal escape and a bidi override
 POST = "青海省邮政公司工会"
-KNOWN = {"xnzgh@163.com", "hnz@126.com", "post@qhyz.example.cn"}
+NEW_UNIT = "hdszgh2020@qq.com"  # a unit writing for the first time, from an address on no list
+KNOWN = {"xnzgh@163.com", "hnz@126.com", "post@qhyz.example.cn", NEW_UNIT}
 EXTRA = f"""
 [[units]]
 name = "{POST}"
@@ -132,20 +133,22 @@ def _flood_scenario(
     smtp.clear()
     _move_back(sessions, dt.timedelta(days=1))  # that was yesterday
 
-    # When: the flood arrives with the mail of three units, theirs in the middle and at the end
+    # When: the flood arrives with the mail of four units, theirs in the middle and at the end (one of
+    # them writing for the first time: its mail names its unit, so it is no stranger)
     raws = _flood()
     raws.insert(120, samples.offline_report(unit="西宁市总工会", sender="xnzgh@163.com"))
     raws.insert(60, samples.offline_report(unit="海南州总工会", sender="hnz@126.com"))
     raws.append(samples.offline_report(unit=POST, sender="post@qhyz.example.cn"))
+    raws.insert(180, samples.offline_report(unit="海东市总工会", sender=NEW_UNIT))
     dovecot.append_many(imap_user[0], raws)
     code, out = intake("poll", "--once")
 
     # Then: the units and CAP first contacts are answered, the rest is held (the forged DMARC never)
     held = FLOOD - FORGED_DMARC - CAP
     assert code == 0, out
-    assert f"fetched {FLOOD + 3}" in out
-    assert f"replies: sent {CAP + 3}, to retry 0, given up 0, held by the caps {held}" in out
-    captured = smtp.wait_for(CAP + 3)
+    assert f"fetched {FLOOD + 4}" in out
+    assert f"replies: sent {CAP + 4}, to retry 0, given up 0, held by the caps {held}" in out
+    captured = smtp.wait_for(CAP + 4)
     recipients = [c.rcpt_tos[0] for c in captured]
     assert set(recipients) >= KNOWN
     strangers = [c for c in captured if c.rcpt_tos[0] not in KNOWN]
@@ -166,7 +169,7 @@ def _flood_scenario(
     code, _ = intake("digest", "--preview", str(preview))
     digest = preview.read_text(encoding="utf-8")
     todo = digest.split("今日待办", 1)[1].split("截止日期", 1)[0]
-    assert f"{held} 封自动回复因发送上限暂缓发送（其中 {held} 封发给首次来信的陌生发件人）" in todo
+    assert f"{held} 封自动回复因发送上限暂缓发送（均发给首次来信的陌生发件人）" in todo
 
     # When: an hour has passed (the times of the rows moved back)
     smtp.clear()

@@ -118,3 +118,53 @@ def test_a_change_that_changes_nothing_is_refused(world: tuple[Path, App, dict[s
     empty = run(config, "decide", str(ids["small"]), "accept", "--reason", "  ")
     assert empty.exit_code == 1 and "请写明改判理由" in empty.output
     assert run(config, "decide", "99999", "accept", "--reason", "x").exit_code == 1
+
+
+def test_a_change_back_to_what_the_unit_was_told_sends_no_correction(
+    world: tuple[Path, App, dict[str, int]], smtp: SmtpSink
+) -> None:
+    # Given: photo2 was acknowledged, then rejected without telling the unit
+    config, app, ids = world
+    assert run(config, "decide", str(ids["photo2"]), "reject", "--reason", "待核实", "--no-send").exit_code == 0
+    # When: the host takes it back
+    result = run(config, "decide", str(ids["photo2"]), "accept", "--reason", "核实无误")
+    # Then: the unit still holds the acknowledgement; a correction saying "earlier: 未通过" would be false
+    assert result.exit_code == 0, result.output
+    assert "no correction: the last reply the unit got already said accepted" in result.output
+    with pytest.raises(TimeoutError):
+        smtp.wait_for(1, timeout=1)
+    with app.sessions() as session:
+        summaries = [e.summary for e in history(session, message_target(ids["photo2"]))]
+    assert summaries[-1] == "审核结果由“退回”改为“通过”（报送单位此前收到的回复已是“通过”，无需更正）"
+
+
+def test_after_a_correction_a_silent_change_and_back_sends_nothing(
+    world: tuple[Path, App, dict[str, int]], smtp: SmtpSink
+) -> None:
+    config, _, ids = world
+    assert run(config, "decide", str(ids["small"]), "accept", "--reason", "核对无误").exit_code == 0
+    smtp.wait_for(1)
+    assert run(config, "decide", str(ids["small"]), "reject", "--reason", "再核", "--no-send").exit_code == 0
+    again = run(config, "decide", str(ids["small"]), "accept", "--reason", "确认无误")
+    assert "already said accepted" in again.output
+    with pytest.raises(TimeoutError):
+        smtp.wait_for(2, timeout=1)
+
+
+def test_a_correction_to_a_unit_never_answered_does_not_claim_an_earlier_reply(
+    world: tuple[Path, App, dict[str, int]], smtp: SmtpSink
+) -> None:
+    # Given: the rejection of the small photo never went out (kept unsent)
+    config, app, ids = world
+    with app.sessions.begin() as session:
+        reply = session.scalars(select(Reply).where(Reply.message_id == ids["small"])).one()
+        reply.status = ReplyStatus.SUPPRESSED
+    # When
+    assert run(config, "decide", str(ids["small"]), "accept", "--reason", "原片已另行寄送").exit_code == 0
+    # Then: the unit reads the verdict, not a correction of a reply it never got
+    (mail,) = smtp.wait_for(1)
+    body = mail.message().get_body(("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert "经活动主办方人工复核，结果如下：" in text and "该邮件予以登记" in text
+    assert "此前" not in text and "作废" not in text

@@ -244,3 +244,32 @@ def test_a_quark_share_pasted_from_wechat_is_imported_and_waits_for_download(
     html = captured.message().get_body(("html",))
     assert html is not None
     assert "<li>夸克网盘：我们的家园.mp4，提取码 AbCd 已记录</li>" in str(html.get_content())
+
+
+@pytest.mark.servers
+def test_a_share_without_a_file_name_is_not_called_a_large_attachment(
+    intake: Build, smtp: SmtpSink, tmp_path: Path
+) -> None:
+    # Given a share pasted alone, with its code but no file name
+    app = intake("micro-video")
+    msg = EmailMessage()
+    msg["From"] = "hnz@126.com"
+    msg["To"] = "works@example.org"
+    msg["Subject"] = "海南州总工会《我们的家园》"
+    msg["Message-ID"] = make_msgid(domain="126.com")
+    msg["Date"] = "Fri, 19 Jun 2020 09:30:00 +0800"
+    msg.set_content(
+        "海南州总工会报送微视频作品《我们的家园》。\n链接: https://pan.baidu.com/s/1AbCdEfGhIjK 提取码: x7k2\n"
+    )
+    eml = tmp_path / "share.eml"
+    eml.write_bytes(msg.as_bytes())
+    assert "accepted" in _cli(app, "import", "--mailbox", "reports", str(eml))
+    # When it is answered
+    app.send_replies()
+    (captured,) = smtp.wait_for(1)
+    body = captured.message().get_body(("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    # Then the unit reads that the name was not written, not that a net-disk share is a mail's large attachment
+    assert "  - 百度网盘分享链接，提取码 x7k2 已记录" in text
+    assert "超大附件" not in text

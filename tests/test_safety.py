@@ -183,7 +183,7 @@ def test_the_global_hourly_cap_counts_known_senders(tmp_path: Path, db_url: str)
 def test_first_contacts_have_their_own_cap_and_never_hold_a_known_sender(tmp_path: Path, db_url: str) -> None:
     app = build(tmp_path, db_url, "[safety]\nglobal_hourly = 3\nunknown_sender_hourly = 2")
     try:
-        known = judge(app, report_of_day(1), tmp_path)  # SENDER writes first: a first contact too
+        known = judge(app, report_of_day(1), tmp_path)  # SENDER writes first, naming its unit: no stranger
         for n in range(5):
             judge(app, samples.wrong_subject(subject=f"活动{n}", sender=f"stranger{n}@126.com"), tmp_path)
         send(app)
@@ -195,17 +195,17 @@ def test_first_contacts_have_their_own_cap_and_never_hold_a_known_sender(tmp_pat
         with app.sessions() as session:
             rows = [(m.sender, m.replies[0].first_contact, m.replies[0].status) for m in queries.messages(session)]
         assert rows == [
-            (SENDER, True, ReplyStatus.SENT),
+            (SENDER, False, ReplyStatus.SENT),
             ("stranger0@126.com", True, ReplyStatus.PENDING),
-            ("stranger1@126.com", True, ReplyStatus.HELD),  # the first contacts' cap (2) is used up
-            ("stranger2@126.com", True, ReplyStatus.HELD),
+            ("stranger1@126.com", True, ReplyStatus.PENDING),
+            ("stranger2@126.com", True, ReplyStatus.HELD),  # the first contacts' cap (2) is used up
             ("stranger3@126.com", True, ReplyStatus.HELD),
             ("stranger4@126.com", True, ReplyStatus.HELD),
             (SENDER, False, ReplyStatus.PENDING),  # the global cap (3) is the known senders' own
             (SENDER, False, ReplyStatus.PENDING),
         ]
         with app.sessions() as session:
-            held = queries.messages(session)[2].replies[0]
+            held = queries.messages(session)[3].replies[0]
         assert "首次来信的陌生发件人发出 2 封自动回复（上限 2 封），暂缓发送" in (held.last_error or "")
     finally:
         app.engine.dispose()

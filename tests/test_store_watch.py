@@ -134,6 +134,11 @@ def test_a_restart_after_the_store_was_lost_answers_nobody_twice(
     assert not database.exists()
     code, _, err = _cli(config, "check")
     assert code == 1 and f"problem: store.url: the database file {database} does not exist" in err
+    # a backup taken now copies nothing, and leaves no empty file that would pass for the store
+    code, out, err = _cli(config, "db", "backup")
+    assert code == 1 and "backup written" not in out
+    assert err.startswith(f"Error: the database file {database} does not exist")
+    assert not database.exists()
     # and `intake db upgrade` (which the systemd unit runs at every start) refuses to start anew by itself
     code, _, err = _cli(config, "db", "upgrade")
     assert code == 1 and "holds the files of an earlier store" in err and "--new-store" in err

@@ -40,7 +40,10 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=zh-CN",  # with Debian's chromium-l10n: dates in forms read 年/月/日 as a host's browser shows them
 ]
+# As a host's browser: Chinese, Beijing time (a context's locale alone leaves the date fields in en-US)
+LOCALE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 VIDEO_HOST, PHOTO_HOST, OFFICE = "video@xn.example", "photos@dl.example", "office@qhgh.example"
 
 
@@ -89,7 +92,8 @@ def site(tmp_path: Path, db_url: str, smtp: SmtpSink) -> Iterator[tuple[str, App
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        env = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, env=env)
         yield chromium
         chromium.close()
 
@@ -114,7 +118,7 @@ def test_a_host_works_through_the_workbench_in_a_browser(
     site: tuple[str, App, dict[str, int]], browser: Browser, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     base, app, ids = site
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True, **LOCALE)
     page = context.new_page()
     _login(page, base, OFFICE)
     _shot(page, tmp_path, "overview")
@@ -181,7 +185,7 @@ def test_a_host_works_through_the_workbench_in_a_browser(
     assert len(rows) == 7 and rows[6][1] == "国网青海省电力公司工会"
 
     # On a phone the list is one column and the navigation still fits
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, **LOCALE)
     small = phone.new_page()
     _login(small, base, PHOTO_HOST)
     small.goto(f"{base}/collections/photography")

@@ -8,6 +8,7 @@ says what and where, exit 1; `-v` adds the traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -44,7 +45,8 @@ class Context:
             try:
                 self._settings = load(self.config_path)
             except ConfigError as exc:
-                fail(f"configuration error in {self.config_path}: {exc}")
+                hint = "" if self.config_path.exists() else " (give the file with --config PATH or INTAKE_CONFIG)"
+                fail(f"configuration error in {self.config_path}: {exc}{hint}")
         return self._settings
 
     def database(self) -> str:
@@ -96,6 +98,9 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `intake messages | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_ERROR) from None
         except Exception as exc:
             obj = ctx.find_object(Context)
             if obj is not None and obj.verbose:

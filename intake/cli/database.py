@@ -171,7 +171,7 @@ def db_backup(ctx: Context, out: Path | None) -> None:
     """
     url = ctx.settings.store.url
     db_file = backup.sqlite_file(url)
-    engine = make_engine(url)
+    engine = make_engine(url, create=False)  # a lost store is not replaced by an empty one
     try:
         revision = current(engine)
     finally:

@@ -42,7 +42,13 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @pass_ctx
 def users_add(ctx: Context, email: str, role: str, collections: tuple[str, ...], password_stdin: bool) -> None:
-    """Add an account; the password (at least 10 characters) is read from standard input."""
+    """Add an account; the password (at least 10 characters) is read from standard input.
+
+    \b
+    A collection's organiser, and the provincial office (sees everything):
+      printf '%s\\n' "$PW" | intake users add xu@xining.example --role host --collection micro-video --password-stdin
+      printf '%s\\n' "$PW" | intake users add office@qhgh.example --role province --password-stdin
+    """
     password = sys.stdin.readline().rstrip("\r\n")
     app = ctx.app()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from intake.cli.base import Context, cli, fail, pass_ctx
@@ -30,5 +32,20 @@ def web(ctx: Context, listen: str | None, secure_cookies: bool) -> None:
             fail(f"--listen: {exc}")
     app = ctx.app()
     asgi = make_asgi(make_site(app, secure_cookies=secure_cookies))
+    sock = _bound(host, port)
     click.echo(f"workbench on http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """The listening address taken before the server starts, so that a port in use is one line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = exc.strerror or str(exc)
+        fail(f"cannot listen on {host}:{port}: {why} (choose another address with --listen or [web] listen)")
+    return sock

@@ -19,7 +19,7 @@ from store.enums import MessageStatus, SelectionStage
 @click.option("--no-send", is_flag=True, help="Change the verdict without telling the unit.")
 @pass_ctx
 def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bool) -> None:
-    """Overrule the verdict of message ID: accept or reject it, with a reason.
+    """Overrule the verdict of message ID (as `intake messages` lists it): accept or reject it, with a reason.
 
     The unit gets a correction in the style of the other replies (sent now, like rerun's replies),
     unless --no-send; counts, the digest and the export follow the new verdict.
@@ -42,7 +42,12 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
         fail(str(exc))
     click.echo(f"message {outcome.message_id}: {outcome.before.value} -> {outcome.after.value}")
     if outcome.reply is None:
-        click.echo("the unit is not told (--no-send)" if no_send else "no correction: the sender has no usable address")
+        if no_send:
+            click.echo("the unit is not told (--no-send)")
+        elif outcome.already_told:
+            click.echo(f"no correction: the last reply the unit got already said {outcome.after.value}")
+        else:
+            click.echo("no correction: the sender has no usable address")
         return
     sent = app.send_replies()
     click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")

@@ -80,6 +80,8 @@ async def decide(request: Request) -> Response:
         response = back_to(message_id, f"已改为“{label}”，更正通知正在发给报送单位")
         response.background = BackgroundTask(send_now, site.app)
         return response
+    if outcome.already_told:
+        return back_to(message_id, f"已改为“{label}”；报送单位此前收到的回复就是“{label}”，无需发更正通知")
     return back_to(message_id, f"已改为“{label}”，未通知报送单位")
 
 

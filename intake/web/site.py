@@ -39,10 +39,23 @@ from intake.web.session import CSRF_FIELD, Cookies, Visit, new_visit
 from intake.web.throttle import Throttle
 from intake.web.thumbs import Thumbnails
 from notify.render import filesize
+from store.enums import ReplyKind, ReplyStatus
 
 FORM_LIMIT = 64 * 1024  # a workbench form is a few fields; anything larger is refused
 
 STAGE_LABELS = {"shortlisted": "初选", "selected": "推荐", "recommended": "省总推荐"}
+REPLY_KIND_LABELS = {
+    ReplyKind.ACKNOWLEDGEMENT.value: "回执",
+    ReplyKind.REJECTION.value: "退回通知",
+    ReplyKind.CORRECTION.value: "更正通知",
+}
+REPLY_STATUS_LABELS = {
+    ReplyStatus.PENDING.value: "待发送",
+    ReplyStatus.SENT.value: "已发送",
+    ReplyStatus.FAILED.value: "发送失败",
+    ReplyStatus.SUPPRESSED.value: "未发送",
+    ReplyStatus.HELD.value: "暂缓发送：自动回复已达发送上限，额度恢复后自动发出",
+}
 
 
 class LoginNeeded(Exception):
@@ -74,6 +87,8 @@ def environment() -> Environment:
         STATUS_LABELS=STATUS_LABELS,
         FILE_KINDS=FILE_KIND_LABELS,
         STAGE_LABELS=STAGE_LABELS,
+        REPLY_KINDS=REPLY_KIND_LABELS,
+        REPLY_STATES=REPLY_STATUS_LABELS,
     )
     return env
 

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaign.notice import MIN_WORKS, MailboxKind, today
+from campaign.notice import KIND_NAMES, MIN_WORKS, MailboxKind, today
 from intake.web import permissions
 from intake.web.site import account_of, site_of
 from report import workbench
@@ -56,6 +56,7 @@ async def overview(request: Request) -> Response:
         total_quota=sum(u.quota or 0 for u in campaign.quota_units),
         total_activities=sum(u.activities for u in campaign.quota_units),
         failed=sum(1 for i in campaign.items if i.kind in kinds and i.status is MessageStatus.FAILED),
+        collections_configured=any(k is not MailboxKind.OFFLINE_ACTIVITY for k in site.kinds),
         taken_at=campaign.taken_at,
     )
 
@@ -82,7 +83,7 @@ async def collection(request: Request) -> Response:
     return site.page(
         request,
         "collection.html",
-        title=kind.value,
+        title=KIND_NAMES[kind],
         kind=kind.value,
         rows=rows,
         units=units,
