@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
-from ingest import activities, seen, thread
+from ingest import activities, resubmission, seen, thread
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
 from ingest.earlier import earlier_store_hold
@@ -275,6 +275,7 @@ class Pipeline:
                 same_kind = [b.name for b in self.settings.mailboxes if b.kind is box.kind]
                 shas = [a.sha256 for a in msg.attachments if a.valid]
                 registered = seen.registered_work(session, msg, shas=shas, mailboxes=same_kind)
+            ours = resubmission.in_thread(session, msg=msg, mail=mail, read=self._read_stored, workdir=workdir)
             case = Case(
                 kind=box.kind,
                 rules=self.settings.rules[box.kind],
@@ -293,6 +294,8 @@ class Pipeline:
                 safety=self.settings.safety,
                 reply_hold=lambda caps: reply_hold(session, msg=msg, raw=raw, settings=caps),
                 registered=registered,
+                answers_us=ours.answers_us,
+                earlier=ours.earlier,
             )
             decision = decide(case)
 
@@ -312,6 +315,10 @@ class Pipeline:
             return decision.status, key
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _read_stored(self, sha256: str, workdir: Path) -> ParsedMail:
+        """Another stored message parsed again, within the same limits (an earlier mail in our thread)."""
+        return parse_file(self.blobs.path(sha256), workdir=workdir, limits=self.parse_limits)
 
     def _describe(self, msg: Message, mail: ParsedMail) -> None:
         msg.message_id = mail.message_id[:998] if mail.message_id else None

@@ -10,7 +10,6 @@ question): never answered, never a rejection, and its first words are kept for t
 
 from __future__ import annotations
 
-import html as htmllib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from ingest.chain import Decision
 from ingest.mail.links import LargeLink
 from ingest.mail.ours import has_our_suffix, quotes_our_reply
 from ingest.mail.parse import ParsedMail
+from ingest.mail.quoted import above_quote
 from ingest.rules.platforms import URL
 from ingest.rules.views import FileView
 from store.enums import MessageStatus, ReplyKind
@@ -31,16 +31,7 @@ from store.models import Message, Reply
 FIRST_WORDS = 60  # characters of a conversation's own text kept for the hosts
 _MSGID = re.compile(r"<[^<>\s]{1,250}>")
 _MAX_IDS = 50  # the newest ids of a long References header
-# where a client starts quoting: `> `, 原始邮件 / Original Message rulers, a line of dashes (Foxmail),
-# Outlook's 发件人: block, 126/QQ/iPhone `在 … 写道：`, `… wrote:`
-_QUOTE_START = re.compile(
-    r"^[ \t\u3000]*(?:>|-{2,}.{0,30}(?:原始邮件|original message)|_{8,}|(?:发件人|from)[ \t]*[:：]"
-    r"|[-=_]{5,}[ \t]*$|在.{0,120}写道[:：]|.{0,160}\bwrote:)",
-    re.I | re.M,
-)
 _SIGNATURE = re.compile(r"发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*", re.I)
-_BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|blockquote|hr)\b[^>]*>", re.I)
-_TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<!--.*?-->|<[^>]+>", re.S | re.I)
 _SPACES = re.compile(r"\s+")
 _KIND_NAMES = {ReplyKind.ACKNOWLEDGEMENT: "确认回复", ReplyKind.REJECTION: "退回回复"}
 
@@ -53,7 +44,7 @@ class Conversation:
     unit: str | None  # the unit of the message our reply answered, when the mail names our reply
 
 
-def _answered(session: Session, mail: ParsedMail) -> Reply | None:
+def answered(session: Session, mail: ParsedMail) -> Reply | None:
     """Our reply whose Message-ID the mail's In-Reply-To or References name (the newest one)."""
     ids = _MSGID.findall(f"{mail.references or ''} {mail.in_reply_to or ''}")[-_MAX_IDS:]
     if not ids:
@@ -65,13 +56,7 @@ def _answered(session: Session, mail: ParsedMail) -> Reply | None:
 
 def own_text(mail: ParsedMail) -> str:
     """What the sender wrote above the quoted mail, without a phone's signature line, on one line."""
-    text = mail.text
-    if not text.strip():
-        text = htmllib.unescape(_TAGS.sub(" ", _BLOCK_TAGS.sub("\n", mail.html)))
-    start = _QUOTE_START.search(text.replace("\xa0", " "))
-    if start is not None:
-        text = text[: start.start()]
-    return _SPACES.sub(" ", _SIGNATURE.sub(" ", text.replace("\xa0", " "))).strip()
+    return _SPACES.sub(" ", _SIGNATURE.sub(" ", above_quote(mail.text, mail.html))).strip()
 
 
 def _carries_something(kind: MailboxKind, files: Sequence[FileView], links: Sequence[LargeLink], words: str) -> bool:
@@ -89,7 +74,7 @@ def conversation(
     links: Sequence[LargeLink],
 ) -> Conversation | None:
     """The conversation a mail is, when it answers one of our replies and carries nothing new; else None."""
-    reply = _answered(session, mail)
+    reply = answered(session, mail)
     if reply is None and not (quotes_our_reply(mail.text, mail.html) or has_our_suffix(mail.subject)):
         return None
     words = own_text(mail)

@@ -12,7 +12,7 @@ from campaign.settings import KindRules, SafetySettings, Unit
 from ingest.mail.links import LargeLink
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded
 from ingest.rules import Problem
-from ingest.rules.views import FileView
+from ingest.rules.views import EarlierDescription, FileView
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +55,8 @@ class Case:
     safety: SafetySettings = SafetySettings()
     reply_hold: Callable[[SafetySettings], str | None] | None = None  # caps and loops, from the store
     registered: Registered | None = None  # the unit's work this mail may be about, from the store
+    answers_us: bool = False  # it answers one of our replies: only the words above the quote are the sender's
+    earlier: EarlierDescription | None = None  # the described mail of the same unit our reply answered
 
     @property
     def unreadable(self) -> bool:

@@ -12,6 +12,8 @@ from campaign.notice import MailboxKind
 from campaign.settings import DEFAULT_RULES
 from ingest.inspect.documents import PASSWORD
 from ingest.mail.links import NETDISK
+from ingest.mail.ours import quotes_our_reply
+from ingest.mail.quoted import above_quote
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.case import Case
 from ingest.rules.collections import Review, review_collection
@@ -49,7 +51,12 @@ WORK_KINDS: dict[MailboxKind, frozenset[AttachmentKind]] = {
 # its activity count): the last few answers are kept, keyed by the texts themselves.
 @functools.lru_cache(maxsize=4)
 def description_text(*, text: str, html: str) -> str:
-    """The sender's own words: body text (or the HTML's text, decoded), without quotes and boilerplate."""
+    """The sender's own words: body text (or the HTML's text, decoded), without quotes and boilerplate.
+
+    A body that quotes one of our replies (our closing line) counts only above the quote: our own
+    words are never the sender's description."""
+    if quotes_our_reply(text, html):
+        text, html = above_quote(text, html), ""
     if not text.strip():
         text = htmllib.unescape(_TAGS.sub(" ", _COMMENTS.sub(" ", html)))
     text = _QUOTE.sub("", text.replace("\xa0", " "))
@@ -68,6 +75,12 @@ def _meaningful_chars(*, text: str, html: str) -> int:
     return len(_MEANINGFUL.findall(own))
 
 
+def enough_words(text: str) -> bool:
+    """Whether words make a description: the minimum of letters and characters, links and e-mail
+    addresses left out."""
+    return len(_MEANINGFUL.findall(_EMAIL.sub(" ", URL.sub(" ", text)))) >= MIN_DESCRIPTION_CHARS
+
+
 def describes(f: FileView) -> bool:
     """Whether a file is a description: a document whose text has the minimum of words (a Word or
     PDF file whose text could not be read, or a PDF without a text layer (a scan), counts by its
@@ -76,14 +89,33 @@ def describes(f: FileView) -> bool:
         return False
     scan = f.mime == "application/pdf" and not f.document.text if f.document is not None else False
     if f.document is not None and f.document.text is not None and not scan:
-        words = _EMAIL.sub(" ", URL.sub(" ", f.document.text))
-        return len(_MEANINGFUL.findall(words)) >= MIN_DESCRIPTION_CHARS
+        return enough_words(f.document.text)
     return f.is_description
 
 
-def has_description(sub: Submission) -> bool:
+def own_description(sub: Submission) -> bool:
+    """Whether the mail itself describes: the sender's own words, or a description document."""
     meaningful = _meaningful_chars(text=sub.text, html=sub.html)
     return meaningful >= MIN_DESCRIPTION_CHARS or any(describes(f) for f in sub.files)
+
+
+def has_description(sub: Submission) -> bool:
+    """The mail's own description, or (a resubmission answering our reply) the earlier mail's."""
+    return own_description(sub) or sub.earlier is not None
+
+
+def earlier_description(sub: Submission) -> Finding:
+    """When the description counts from the earlier mail: one line for the sender, a remark for the hosts."""
+    if sub.earlier is None or own_description(sub):
+        return NOTHING
+    day = f"{sub.earlier.day.month}月{sub.earlier.day.day}日"
+    return Finding(
+        notes=(f"简要说明沿用此前来信（{day}）中的内容。",),
+        remarks=(
+            f"正文没有简要说明，按对本服务回复的补充报送处理，沿用同一单位第 {sub.earlier.message_id} 号邮件"
+            f"（{day}）中的说明。",
+        ),
+    )
 
 
 def documents_without_photos(files: Sequence[FileView]) -> list[str]:
@@ -218,23 +250,28 @@ def content(case: Case) -> Finding:
     """The rule: what the mailbox kind requires is there and every file passes (not for unreadable mail)."""
     if case.unreadable:
         return NOTHING
-    found = review(
-        Submission(
-            kind=case.kind,
-            text=case.mail.text,
-            html=case.mail.html,
-            subject=case.mail.subject or "",
-            files=case.files,
-            rules=case.rules,
-            large_links=len(case.links),
-            netdisk_links=sum(1 for link in case.links if link.kind == NETDISK),
-            registered=case.registered is not None,
-        )
+    # in a mail that answers one of our replies, only the words above the quoted thread are the sender's
+    text, html = (
+        (above_quote(case.mail.text, case.mail.html), "") if case.answers_us else (case.mail.text, case.mail.html)
     )
+    sub = Submission(
+        kind=case.kind,
+        text=text,
+        html=html,
+        subject=case.mail.subject or "",
+        files=case.files,
+        rules=case.rules,
+        large_links=len(case.links),
+        netdisk_links=sum(1 for link in case.links if link.kind == NETDISK),
+        registered=case.registered is not None,
+        earlier=case.earlier,
+    )
+    found = review(sub)
+    earlier = earlier_description(sub) if not found.problems else NOTHING
     return Finding(
         problems=tuple(found.problems),
-        notes=(*found.notes, *document_notes(case.files)),
-        remarks=(*found.remarks, *unread_documents(case.files)),
+        notes=(*found.notes, *document_notes(case.files), *earlier.notes),
+        remarks=(*found.remarks, *unread_documents(case.files), *earlier.remarks),
         set_aside=tuple(found.set_aside),
     )
 

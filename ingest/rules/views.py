@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +36,15 @@ class FileView:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EarlierDescription:
+    """The earlier mail of the same unit, in the same mailbox, that our reply answered: it had a
+    description, which a resubmission answering that reply may lean on."""
+
+    message_id: int
+    day: dt.date  # when it arrived (local day), for the sender
+
+
+@dataclass(frozen=True, kw_only=True)
 class Submission:
     kind: MailboxKind
     text: str
@@ -45,3 +55,4 @@ class Submission:
     large_links: int = 0  # large-attachment and net-disk links found in the body (a work may come that way)
     netdisk_links: int = 0  # of which net-disk shares
     registered: bool = False  # the unit registered a work this mail is about (a resend is no fault)
+    earlier: EarlierDescription | None = None  # it answers our reply to a described mail of the same unit
