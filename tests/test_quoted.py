@@ -43,3 +43,10 @@ def test_an_html_only_answer_is_cut_at_its_quote() -> None:
 def test_a_forwarded_report_without_our_reply_is_read_whole() -> None:
     text = f"转发，请查收。\n\n发件人: 李明 <liming@163.com>\n主题: 海东市总工会线下活动汇总\n\n{REPORT}\n"
     assert REPORT in description_text(text=text, html="")
+    # QQ Mail forwards under its ruler: the forwarded report is the description too
+    qq = (
+        "请查收\n\n\n------------------&nbsp;原始邮件&nbsp;------------------\n".replace("&nbsp;", "\xa0")
+        + f"发件人: \"李明\"<liming@qq.com>;\n发送时间: 2020年8月10日(星期一) 上午9:12\n\n{REPORT}\n"
+    )
+    said = description_text(text=qq, html="")
+    assert REPORT in said and "原始邮件" not in said

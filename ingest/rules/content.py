@@ -23,7 +23,7 @@ from store.enums import AttachmentKind
 
 MIN_DESCRIPTION_CHARS = 10
 _BOILERPLATE = re.compile(
-    r"(发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*|-{2,}.*?原始邮件.*$)", re.I | re.S
+    r"(发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*|-{2,}\s*原始邮件\s*-{2,})", re.I
 )
 _QUOTE = re.compile(r"^(>.*|在 .*写道：|On .* wrote:)$", re.M)
 _TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<[^>]+>", re.S | re.I)
