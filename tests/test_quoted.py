@@ -46,7 +46,7 @@ def test_a_forwarded_report_without_our_reply_is_read_whole() -> None:
     # QQ Mail forwards under its ruler: the forwarded report is the description too
     qq = (
         "请查收\n\n\n------------------&nbsp;原始邮件&nbsp;------------------\n".replace("&nbsp;", "\xa0")
-        + f"发件人: \"李明\"<liming@qq.com>;\n发送时间: 2020年8月10日(星期一) 上午9:12\n\n{REPORT}\n"
+        + f'发件人: "李明"<liming@qq.com>;\n发送时间: 2020年8月10日(星期一) 上午9:12\n\n{REPORT}\n'
     )
     said = description_text(text=qq, html="")
     assert REPORT in said and "原始邮件" not in said
