@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaign.notice import KIND_NAMES, MailboxKind, datetime_text, local
 from campaign.settings import Settings
+from ingest import activities
 from ingest.mail.decode import without_reply_prefixes
 from notify.contexts import Correction
 from notify.render import Renderer
 from notify.replies import new_reply
 from notify.safe import clean_text
 from store.audit import message_target, record
+from store.blobs import BlobStore
 from store.enums import AuditAction, MessageStatus, ReplyKind, ReplyStatus, WorkRole
-from store.models import AuditEvent, Message, Reply, utcnow
+from store.models import ActivityCount, AuditEvent, Message, Reply, utcnow
 
 LABELS = {MessageStatus.ACCEPTED: "通过", MessageStatus.REJECTED: "退回"}
 MAX_REASON = 500
@@ -99,11 +101,28 @@ def _withhold(reply: Reply, why: str) -> None:
     reply.leased_by = None
 
 
+def _read_count(session: Session, blobs: BlobStore, msg: Message) -> None:
+    """A report accepted by a host counts what it states (its body, its documents, its subject)."""
+    try:
+        statement = activities.read_report(
+            blobs,
+            raw_sha256=msg.raw_sha256,
+            subject=msg.subject,
+            documents=activities.stored_texts(session, msg.id),
+        )
+    except activities.ReportUnreadable:  # the raw file is gone: a count read before stays, else one
+        if session.get(ActivityCount, msg.id) is not None:
+            return
+        statement = None
+    activities.record(session, message_id=msg.id, statement=statement)
+
+
 def overrule(
     *,
     sessions: sessionmaker[Session],
     settings: Settings,
     renderer: Renderer,
+    blobs: BlobStore,
     message_id: int,
     verdict: MessageStatus,
     reason: str,
@@ -111,7 +130,8 @@ def overrule(
     send: bool = True,
     now: dt.datetime | None = None,
 ) -> Outcome:
-    """Change message_id's verdict to `verdict` (accepted or rejected) for `reason`."""
+    """Change message_id's verdict to `verdict` (accepted or rejected) for `reason`; a report made
+    accepted is read for its activity count as if it had been accepted when judged."""
     reason = " ".join(reason.split())
     if verdict not in LABELS:
         raise DecisionRefused("只能改为“通过”或“退回”")
@@ -138,6 +158,8 @@ def overrule(
         msg.status = verdict
         msg.reasons = [] if accepted else [f"经主办方复核未通过：{reason}"]
         msg.decided_at = now.astimezone(dt.UTC).replace(tzinfo=None) if now else utcnow()
+        if accepted and kind is MailboxKind.OFFLINE_ACTIVITY:
+            _read_count(session, blobs, msg)
         if accepted and kind is not MailboxKind.OFFLINE_ACTIVITY:
             msg.work_role, msg.work_of = WorkRole.ORIGINAL, None
         elif not accepted:

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from webfixtures import populate, run, write_workbench_config
 
+from devservers import samples
 from devservers.smtpsink import SmtpSink
 from intake.app import App
 from intake.config import load
@@ -168,3 +169,27 @@ def test_a_correction_to_a_unit_never_answered_does_not_claim_an_earlier_reply(
     text = str(body.get_content())
     assert "经活动主办方人工复核，结果如下：" in text and "该邮件予以登记" in text
     assert "此前" not in text and "作废" not in text
+
+
+def test_a_report_accepted_by_a_host_counts_what_it_states(
+    world: tuple[Path, App, dict[str, int]], tmp_path: Path
+) -> None:
+    # Given: a report without photos (they came by post), which states three activities, was rejected
+    config, app, _ = world
+    eml = tmp_path / "report.eml"
+    eml.write_bytes(
+        samples.offline_report(
+            unit="西宁市总工会", photos=0, description="7月我会共开展线下活动3场，照片已另行邮寄至省总工会。"
+        )
+    )
+    result = run(config, "import", "--mailbox", "reports", str(eml))
+    assert result.exit_code == 0 and "rejected" in result.output, result.output
+    with app.sessions() as session:
+        report_id = session.scalars(select(Message.id).order_by(Message.id.desc()).limit(1)).one()
+    # When a host accepts it
+    result = run(config, "decide", str(report_id), "accept", "--reason", "照片已收到纸质版", "--no-send")
+    assert result.exit_code == 0, result.output
+    # Then it counts the three activities it states, as if it had been accepted when judged
+    result = run(config, "count", str(report_id))
+    assert result.exit_code == 0, result.output
+    assert f"message {report_id} (西宁市总工会, accepted): counts 3 activities" in result.output

@@ -32,6 +32,7 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
             sessions=app.sessions,
             settings=app.settings,
             renderer=app.renderer,
+            blobs=app.blobs,
             message_id=message_id,
             verdict=MessageStatus.ACCEPTED if verdict == "accept" else MessageStatus.REJECTED,
             reason=reason,

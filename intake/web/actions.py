@@ -66,6 +66,7 @@ async def decide(request: Request) -> Response:
                 sessions=site.app.sessions,
                 settings=site.app.settings,
                 renderer=site.app.renderer,
+                blobs=site.app.blobs,
                 message_id=message_id,
                 verdict=verdict,
                 reason=field(form, "reason", limit=2000),
