@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import cn2an
-
 # the characters a Chinese numeral is written with (small, financial and the colloquial 俩/廿/卅)
 CHINESE_DIGITS = "零〇一二两俩三四五六七八九十廿卅百壹贰貳叁參肆伍陆陸柒捌玖拾佰"
 NUMBER_PATTERN = rf"\d{{1,4}}|[{CHINESE_DIGITS}]{{1,6}}"
@@ -28,6 +26,8 @@ def number_of(text: str) -> int | None:
     text = text.translate(_COLLOQUIAL)
     if len(text) > 1 and all(c in _PLAIN_DIGITS for c in text):
         return None  # a run of digits without 十/百 (“一二”, “壹贰叁”) is a list or a code, not a count
+    import cn2an  # its tables take a tenth of a second to load: when a numeral is first read
+
     try:
         value = cn2an.cn2an(text, "normal")
     except (ValueError, KeyError, IndexError):

@@ -8,6 +8,7 @@ audit log's names keep meaning someone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -22,7 +23,12 @@ from store.models import User, utcnow
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 10
-_DUMMY = HASHER.hash("an unused password, checked for unknown addresses")  # same work either way
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash checked for unknown addresses, so that they take the same work (made at the first login)."""
+    return HASHER.hash("an unused password, checked for unknown addresses")
 
 
 class AccountError(ValueError):
@@ -134,7 +140,7 @@ def authenticate(sessions: sessionmaker[Session], *, email: str, password: str) 
     with sessions.begin() as session:
         user = session.scalar(select(User).where(User.email == email))
         try:
-            HASHER.verify(user.password_hash if user is not None else _DUMMY, password)
+            HASHER.verify(user.password_hash if user is not None else _dummy(), password)
         except (VerificationError, InvalidHashError):
             return None
         if user is None or not user.active:

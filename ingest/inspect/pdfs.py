@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
-
-from pypdf import PdfReader
-from pypdf.generic import IndirectObject
+from typing import TYPE_CHECKING, Any
 
 from ingest.inspect.archives import Budget, LimitExceeded
 from ingest.inspect.documents import PASSWORD, DocumentRead, Pictures, TextCollector
 
 _NOT_DECRYPTED = 0  # pypdf's PasswordType.NOT_DECRYPTED
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 
 def read_pdf(path: Path, budget: Budget) -> DocumentRead:
@@ -29,6 +29,8 @@ def read_pdf(path: Path, budget: Budget) -> DocumentRead:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pypdf warns about every oddity of real-world PDFs
         try:
+            from pypdf import PdfReader  # loaded when a PDF comes, not by every command
+
             reader = PdfReader(path)
             if reader.is_encrypted and not _opens_without_password(reader):
                 read.problems.append(PASSWORD)
@@ -63,6 +65,8 @@ def _read_pages(reader: PdfReader, budget: Budget, read: DocumentRead) -> None:
 
 def _page_pictures(page: Any, pictures: Pictures, seen: set[int], budget: Budget) -> None:
     """The image XObjects a page shows directly, each once (by its object number)."""
+    from pypdf.generic import IndirectObject
+
     resources = page.get("/Resources")
     xobjects = resources.get_object().get("/XObject") if resources is not None else None
     if xobjects is None:

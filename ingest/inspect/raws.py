@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import rawpy
 from PIL import Image
 
 from ingest.inspect.facts import ImageFacts, InspectLimits
@@ -89,6 +88,8 @@ def inspect_raw(path: Path, *, kind: RawKind, limits: InspectLimits) -> ImageRes
 
     None when the file is only likely a RAW and LibRaw does not take it (a plain TIFF from a
     scanner that kept the camera's Make): the caller reads it as a TIFF."""
+    import rawpy  # LibRaw and numpy: loaded when a RAW photo comes, not by every command
+
     try:
         with rawpy.RawPy() as raw:
             raw.open_file(str(path))
