@@ -12,6 +12,7 @@ from ingest.inspect.detect import TNEF_LABEL
 from ingest.mail.decode import without_reply_prefixes
 from ingest.mail.links import NETDISK, LargeLink
 from ingest.mail.ours import without_our_suffixes
+from ingest.rules.subject import SUBJECT_CODES
 from ingest.rules.views import FileView
 from notify.contexts import Acknowledgement, FileRow, LinkRow, NotCounted, ProblemRow, Rejection, ReplyContext
 from notify.quote import SHORT_QUOTE_CHARS, short_quote
@@ -135,4 +136,5 @@ def reply_context(
         convention=conv,
         example=example,
         resend=any(p.resend for p in decision.problems),
+        subject_problem=any(p.code in SUBJECT_CODES for p in decision.problems),
     )

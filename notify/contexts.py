@@ -129,6 +129,7 @@ class Rejection(ReplyContext):
     convention: str
     example: str
     resend: bool = True  # whether the reply asks for the mail to be sent again
+    subject_problem: bool = False  # a reason is about the subject: the convention is shown at the end
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -143,7 +143,8 @@ class MailboxRow:
     state: str  # 正常 / 连续失败 3 次 / 从未成功收信 …
     pending: bool = False  # not polled yet: neither healthy nor failing
     last_ok: str
-    last_error: str
+    last_error: str  # the technical line, for the admins
+    trouble: str = ""  # the hosts' sentence for a failure: what happened and whom to ask
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,6 +300,7 @@ def example_view(*, text: str = "示例") -> DigestView:
                 state="连续失败 2 次",
                 last_ok="6月1日 06:00",
                 last_error=text,
+                trouble=text,
             ),
         ),
         count_notes=(

@@ -19,6 +19,7 @@ from campaign.settings import Settings
 from notify import digest_view as dv
 from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
+from report import pollfailure
 from report.snapshot import Campaign, Held, Item
 from report.sources import Sources
 from store.enums import MessageStatus
@@ -296,6 +297,7 @@ def mailbox_rows(app: Sources, campaign: Campaign) -> list[dv.MailboxRow]:
                 state=state,
                 last_ok=time_text(st.last_ok_at if st else None),
                 last_error=clean_text(st.last_error or "", max_chars=160) if st and not ok else "",
+                trouble=pollfailure.sentence(st.last_error) if st and st.last_error and not ok else "",
             )
         )
     return out

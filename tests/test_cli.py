@@ -65,6 +65,10 @@ def test_poll_then_messages_json(settings_path: Path, deliver: Callable[[bytes],
     assert "本邮件已登记为线下活动汇总的报送材料" in out and "| 西宁市总工会：" in out
     code, out = _run(settings_path, "show", str(data[1]["id"]))
     assert "rejection sent to hnz@126.com" in out and "修改方法：" in out
+    # an auto-reply names no unit: the fields it did not give are said in words, never `None`
+    code, out = _run(settings_path, "show", str(data[2]["id"]))
+    assert code == 0 and "          unit: (not read)" in out and " failure_stage: (none)" in out
+    assert ": None" not in out
 
 
 def test_import_is_idempotent(settings_path: Path, tmp_path: Path, smtp: SmtpSink) -> None:

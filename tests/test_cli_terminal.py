@@ -3,6 +3,9 @@ table piped into `head`; each is one line that says what to do, or silence, neve
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import socket
 import subprocess
 import sys
@@ -64,3 +67,50 @@ def test_the_help_of_users_add_shows_how_the_password_is_given() -> None:
     assert """printf '%s\\n' "$PW" | intake users add office@qhgh.example --role province --password-stdin""" in out
     code, out = _run("decide", "--help")
     assert "message ID (as `intake messages` lists it)" in out
+
+
+def _converse(args: list[str], answers: list[tuple[str, str]]) -> str:
+    """Run the CLI on a pseudo-terminal; after each prompt seen, type its answer; everything it printed."""
+    main, side = pty.openpty()
+    seen = b""
+    with subprocess.Popen(args, stdin=side, stdout=side, stderr=side) as proc:
+        os.close(side)
+        pending = list(answers)
+        while True:
+            ready, _, _ = select.select([main], [], [], 60)
+            if not ready:  # a guard against a hang, never a measure
+                proc.kill()
+                break
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal's other side closed: the command ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if pending and pending[0][0].encode() in seen.rsplit(b"\n", 1)[-1]:
+                os.write(main, pending.pop(0)[1].encode() + b"\n")
+        proc.wait(timeout=60)
+    os.close(main)
+    return seen.decode()
+
+
+def test_users_add_at_a_terminal_asks_for_the_password_hidden_and_twice(settings_path: Path) -> None:
+    base = [sys.executable, "-m", "intake", "--config", str(settings_path), "users", "add"]
+    out = _converse(
+        [*base, "tty@example.org", "--role", "province", "--password-stdin"],
+        [("Password for tty@example.org:", "long enough pw"), ("Repeat for confirmation:", "long enough pw")],
+    )
+    assert "Password for tty@example.org:" in out and "Repeat for confirmation:" in out
+    assert "long enough pw" not in out  # hidden as typed
+    assert "added tty@example.org (province: all)" in out
+    code, listed = _run("--config", str(settings_path), "users", "list")
+    assert code == 0 and "tty@example.org" in listed
+    # a pipe still works as before
+    piped = subprocess.run(
+        [*base, "pipe@example.org", "--role", "province", "--password-stdin"],
+        input=b"another long pw\n",
+        capture_output=True,
+        check=False,
+    )
+    assert piped.returncode == 0 and piped.stdout.decode() == "added pipe@example.org (province: all)\n"

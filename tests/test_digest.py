@@ -417,7 +417,12 @@ def test_failures_and_broken_mailboxes_need_an_admin(campaign: Campaign, app: Ap
     fixed.engine.dispose()
     admin = text_part.split("五、")[1].split("六、")[0]
     assert "处理失败（reports" in admin and "阶段 decide，已尝试 1 次" in admin and "intake rerun --failed" in admin
-    assert re.search(r"platforms（普惠平台，402598801@qq.com）：连续失败 1 次，最近成功收信 .+；错误：\S+", text_part)
+    assert re.search(
+        r"platforms（普惠平台，402598801@qq.com）：连续失败 1 次，最近成功收信 .+。登录失败：邮箱密码或授权码有误。"
+        r"请管理员.+\n    技术信息（供管理员）：LoginError: \S+",
+        text_part,
+    )
+    assert "登录失败：邮箱密码或授权码有误" in html and "技术信息（供管理员）：LoginError" in html
     assert "reports（线下活动，wxb0626@126.com）：正常" in text_part
     assert "1 个邮箱收信异常：普惠平台（platforms），请管理员查看“邮箱状态”" in text_part
     assert "处理失败" in html and "连续失败 1 次" in html

@@ -114,3 +114,23 @@ def test_the_workbench_downloads_the_package_for_those_allowed(world: World) -> 
 )
 def test_names_are_made_safe_for_windows(name: str, safe: str) -> None:
     assert windows_name(name) == safe
+
+
+def test_nothing_selected_writes_no_package_and_says_how_to_select(world: World, tmp_path: Path) -> None:
+    config, _, _ = world
+    out = tmp_path / "province.zip"
+    result = run(config, "package", "province", "--out", str(out))
+    assert result.exit_code == 1 and not out.exists() and list(tmp_path.glob(".province.zip*")) == []
+    assert result.output == (
+        "Error: nothing to package: no work of the province is at recommended (省总推荐) yet; "
+        "mark works 省总推荐 in the workbench (/province), or choose another stage with --stage\n"
+    )
+    out = tmp_path / "video.zip"
+    result = run(config, "package", "micro-video", "--out", str(out))
+    assert result.exit_code == 1 and not out.exists()
+    assert (
+        "no work of micro-video is at selected (推荐) yet; mark works 推荐 in the workbench (/collections/micro-video)"
+        in (result.output)
+    )
+    # the photographs selected are there
+    assert run(config, "package", "photography", "--out", str(out)).exit_code == 0 and out.exists()

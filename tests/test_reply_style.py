@@ -156,3 +156,6 @@ def test_the_cases_say_what_they_are_about(replies: dict[str, tuple[str | None, 
     assert "邮件于2020年8月21日收到，报送截止日期为2020年8月20日，已逾期" in text["rejected-late"]
     assert "说明：报送已截止" in text["rejected-late"]
     assert "视频时长 1分40秒，要求 3—5分钟" in text["rejected-unknown-unit"]
+    # only the files were wrong: the subject convention is not repeated at the end
+    for case in ("rejected-short-parts", "rejected-mov-unclear-no-sound", "rejected-unknown-unit"):
+        assert "邮件标题格式" not in text[case] and "邮件标题格式" not in replies[case][1][2]

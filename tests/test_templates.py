@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVIL = "<script>alert(1)</script>\r\nBcc: x@example.org\u202e"
 
 
-def _reply(status: MessageStatus) -> dict[str, object]:
+def _reply(status: MessageStatus, *, code: str = "x") -> dict[str, object]:
     """A reply's template context as the pipeline builds it, from a message with hostile text."""
     msg = Message(
         mailbox="offline-activity",
@@ -43,7 +43,7 @@ def _reply(status: MessageStatus) -> dict[str, object]:
     ]
     decision = Decision(
         status=status,
-        problems=(Problem(code="x", text=EVIL, fix="请改正"),) if status is MessageStatus.REJECTED else (),
+        problems=(Problem(code=code, text=EVIL, fix="请改正"),) if status is MessageStatus.REJECTED else (),
         notes=("note",),
     )
     link = LargeLink(
@@ -92,7 +92,12 @@ def test_reply_contexts_say_what_the_sender_sees() -> None:
     assert "2020年6月1日 10:00" in ack  # Beijing time
     assert "a.exe：不是图片" in ack and "视频.mp4（128.03M）" in ack
     rejection = Renderer().render("rejection", CONTEXTS["rejection"]).text
-    assert "修改方法：请改正" in rejection and "单位+线下活动汇总" in rejection
+    assert "修改方法：请改正" in rejection
+    # the subject convention is told at the end only when the subject is among the problems
+    assert "邮件标题格式" not in rejection and "单位+线下活动汇总" not in rejection
+    about_subject = Renderer().render("rejection", _reply(MessageStatus.REJECTED, code="subject-format"))
+    for body in (about_subject.text, about_subject.html):
+        assert "邮件标题格式：" in body and "单位+线下活动汇总" in body
 
 
 def test_the_correction_says_what_was_said_and_what_stands_now() -> None:

@@ -17,6 +17,8 @@ from ingest.unitname import Recognition, labels, simplified
 from notify.safe import without_controls
 
 _BRACKETS = re.compile(r"[【】\[\]「」『』〔〕]")
+# the problems this module finds: a rejection for one of them repeats the subject convention at its end
+SUBJECT_CODES = frozenset({"ambiguous-unit", "unknown-unit", "several-units", "subject-format", "missing-title"})
 LIKENESS = 0.4  # below this a roster name is not offered as "closest"
 _JOINERS = " \t+＋-—_、,，:：|/"
 

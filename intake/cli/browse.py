@@ -25,6 +25,16 @@ def _escape_format_chars(text: str) -> str:
     )
 
 
+READ_FROM_THE_MAIL = frozenset({"message_id", "sender", "subject", "unit", "title"})
+
+
+def _shown(key: str, value: Any) -> str:
+    """A field of `intake show`: an absent value in words, `(not read)` for what the mail did not give."""
+    if value is None:
+        return "(not read)" if key in READ_FROM_THE_MAIL else "(none)"
+    return str(value)
+
+
 def message_json(m: Message) -> dict[str, Any]:
     reply = m.replies[0] if m.replies else None
     return {
@@ -150,7 +160,7 @@ def show(ctx: Context, message_id: int) -> None:
             "failure_stage",
             "late",
         ):
-            click.echo(f"{key:>14}: {clean_text(str(data[key]), max_chars=300)}")
+            click.echo(f"{key:>14}: {clean_text(_shown(key, data[key]), max_chars=300)}")
         click.echo(f"{'raw':>14}: {app.blobs.path(m.raw_sha256) if m.raw_sha256 else '-'} ({m.raw_size} bytes)")
         for r in m.reasons:
             click.echo(f"{'reason':>14}: {clean_text(r, max_chars=300)}")

@@ -39,17 +39,26 @@ def users() -> None:
     type=click.Choice(COLLECTION_KINDS),
     help="A mailbox kind the host sees (repeat for several); offline-activity gives the activity reports.",
 )
-@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (asked for, twice and hidden, when it is a terminal).",
+)
 @pass_ctx
 def users_add(ctx: Context, email: str, role: str, collections: tuple[str, ...], password_stdin: bool) -> None:
-    """Add an account; the password (at least 10 characters) is read from standard input.
+    """Add an account; the password (at least 10 characters) is read from standard input, or asked
+    for (hidden, twice) when standard input is a terminal.
 
     \b
     A collection's organiser, and the provincial office (sees everything):
       printf '%s\\n' "$PW" | intake users add xu@xining.example --role host --collection micro-video --password-stdin
       printf '%s\\n' "$PW" | intake users add office@qhgh.example --role province --password-stdin
     """
-    password = sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():  # at a terminal: ask, rather than wait silently for a line
+        password = click.prompt("Password for " + email, hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
     app = ctx.app()
     try:
         account = add(

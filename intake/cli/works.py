@@ -54,6 +54,26 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
     click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
 
 
+STAGE_WORDS = {
+    SelectionStage.SHORTLISTED: "初选",
+    SelectionStage.SELECTED: "推荐",
+    SelectionStage.RECOMMENDED: "省总推荐",
+}
+
+
+def _nothing_at(kind: str, stage: SelectionStage) -> str:
+    """Why no package is written: no work has reached the stage, and where works are brought there."""
+    if stage is SelectionStage.RECOMMENDED:
+        page = "/province"
+    else:
+        page = "/collections/KIND" if kind == "province" else f"/collections/{kind}"
+    scope = "the province" if kind == "province" else kind
+    return (
+        f"nothing to package: no work of {scope} is at {stage.value} ({STAGE_WORDS[stage]}) yet; "
+        f"mark works {STAGE_WORDS[stage]} in the workbench ({page}), or choose another stage with --stage"
+    )
+
+
 PACKAGE_KINDS = [k.value for k in MailboxKind if k is not MailboxKind.OFFLINE_ACTIVITY]
 
 
@@ -73,7 +93,7 @@ def package(ctx: Context, kind: str, out: Path, stage: str | None) -> None:
     KIND is a collection (its selected works, 推荐) or `province` (the province's recommendation,
     a folder per category).
     """
-    from report.package import write
+    from report.package import entries, write
 
     app = ctx.app()
     province = kind == "province"
@@ -82,6 +102,8 @@ def package(ctx: Context, kind: str, out: Path, stage: str | None) -> None:
     if not province and MailboxKind(kind) not in kinds:
         fail(f"no mailbox of kind {kind} in the configuration")
     level = SelectionStage(stage) if stage else SelectionStage.RECOMMENDED if province else SelectionStage.SELECTED
+    if not entries(app, kinds=chosen, stage=level):
+        fail(_nothing_at(kind, level))
     partial = out.with_name(f".{out.name}.partial")
     try:
         summary = write(app, app.blobs, partial, kinds=chosen, stage=level, by_kind=province)
