@@ -100,6 +100,17 @@ def test_the_workbench_downloads_the_package_for_those_allowed(world: World) -> 
     assert list(app.blobs.tmp.glob("package-*")) == []  # the temporary file is gone once sent
 
 
+def test_the_workbench_offers_no_empty_package(world: World) -> None:
+    config, app, _ = world
+    add_user(config, "office@dl.example", "--role", "province")
+    with TestClient(make_asgi(make_site(app)), base_url="http://testserver") as client:
+        login(client, "office@dl.example")
+        # nothing is recommended by the province yet: the page says so instead of an empty zip
+        response = client.get("/province/package.zip")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        assert "还没有标为“省总推荐”的作品，暂无可下载的作品包" in response.text
+
+
 @pytest.mark.parametrize(
     ("name", "safe"),
     [

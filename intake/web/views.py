@@ -96,6 +96,7 @@ async def collection(request: Request) -> Response:
         statuses=[s.value for s in workbench.SHOWN],
         stage_values=[s.value for s in SelectionStage],
         is_work=workbench.is_work,
+        notice=request.query_params.get("notice", ""),
     )
 
 
@@ -159,4 +160,5 @@ async def province(request: Request) -> Response:
         groups=groups,
         deadlines=deadline_rows(site.app.settings, today()),
         minimum=MIN_WORKS,
+        notice=request.query_params.get("notice", ""),
     )
