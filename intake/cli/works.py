@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from campaign.notice import MailboxKind
+from ingest.selection import STAGE_NAMES
 from intake.cli.base import Context, cli, fail, pass_ctx
 from intake.cli.users import cli_actor
 from store.enums import MessageStatus, SelectionStage
@@ -54,13 +55,6 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
     click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
 
 
-STAGE_WORDS = {
-    SelectionStage.SHORTLISTED: "初选",
-    SelectionStage.SELECTED: "推荐",
-    SelectionStage.RECOMMENDED: "省总推荐",
-}
-
-
 def _nothing_at(kind: str, stage: SelectionStage) -> str:
     """Why no package is written: no work has reached the stage, and where works are brought there."""
     if stage is SelectionStage.RECOMMENDED:
@@ -69,8 +63,8 @@ def _nothing_at(kind: str, stage: SelectionStage) -> str:
         page = "/collections/KIND" if kind == "province" else f"/collections/{kind}"
     scope = "the province" if kind == "province" else kind
     return (
-        f"nothing to package: no work of {scope} is at {stage.value} ({STAGE_WORDS[stage]}) yet; "
-        f"mark works {STAGE_WORDS[stage]} in the workbench ({page}), or choose another stage with --stage"
+        f"nothing to package: no work of {scope} is at {stage.value} ({STAGE_NAMES[stage]}) yet; "
+        f"mark works {STAGE_NAMES[stage]} in the workbench ({page}), or choose another stage with --stage"
     )
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from campaign.notice import KIND_SHORT, MailboxKind, today
+from ingest.selection import STAGE_NAMES
 from intake.web import permissions
 from intake.web.site import Site, account_of, site_of
 from intake.web.views import kind_param
@@ -30,7 +31,7 @@ async def _send(
     site: Site, *, kinds: Sequence[MailboxKind], stage: SelectionStage, by_kind: bool, name: str, page: str
 ) -> Response:
     if not await run_in_threadpool(entries, site.app, kinds=kinds, stage=stage):  # no empty zip: say why
-        words = "省总推荐" if stage is SelectionStage.RECOMMENDED else "推荐"
+        words = STAGE_NAMES[stage]
         notice = f"还没有标为“{words}”的作品，暂无可下载的作品包：请先在作品上点“{words}”。"
         return RedirectResponse(f"{page}?notice={quote(notice)}", status_code=303)
     fd, raw = tempfile.mkstemp(prefix="package-", suffix=".zip", dir=site.app.blobs.tmp)

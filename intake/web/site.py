@@ -32,6 +32,7 @@ from campaign.notice import (
     datetime_text,
     local,
 )
+from ingest.selection import STAGE_NAMES
 from intake.accounts import Account, active
 from intake.app import App
 from intake.web import permissions
@@ -43,7 +44,7 @@ from store.enums import ReplyKind, ReplyStatus
 
 FORM_LIMIT = 64 * 1024  # a workbench form is a few fields; anything larger is refused
 
-STAGE_LABELS = {"shortlisted": "初选", "selected": "推荐", "recommended": "省总推荐"}
+STAGE_LABELS = {stage.value: name for stage, name in STAGE_NAMES.items() if stage is not None}
 REPLY_KIND_LABELS = {
     ReplyKind.ACKNOWLEDGEMENT.value: "回执",
     ReplyKind.REJECTION.value: "退回通知",
