@@ -1,17 +1,19 @@
 """The caps on automatic replies: which waiting replies may go out now, and which are held for later.
 
 A reply is written with its verdict and waits; before sending, the sender lets waiting replies out,
-oldest first, while the caps allow, and HOLDS the others with the
-reason and the time from which the cap may allow them (`next_attempt_at`). A held reply is tried
-again then, never dropped. The caps, counted over the replies let out (`counted_at`):
+oldest first, while the caps allow, and HOLDS the others with the reason and the time from which the
+cap may allow them (`next_attempt_at`). A held reply is tried again then, never dropped on its own
+(an admin may give held replies up: `intake replies drop-held`). The caps, counted over the replies
+let out (`counted_at`):
 
 - `per_sender_daily`: replies to one address in any 24 hours;
 - `global_hourly`: replies to known senders in any hour;
 - `unknown_sender_hourly`: replies to first contacts in any hour.
 
-A first contact is a sender that matches no unit's `allowed_senders` and has neither an accepted
-message nor a reply sent to it before. First contacts count against their own cap only, never
-against `global_hourly`, so a flood of forged or unknown senders can never hold a unit's reply. An
+A first contact is a sender that matches no unit's `allowed_senders`, whose mail names no roster
+unit, and that has neither an accepted message nor a reply sent to it before. First contacts count
+against their own cap only, never against `global_hourly`, so a flood of forged or unknown senders
+can never hold a unit's reply. An
 earlier message that was rejected does not make a sender known: a second wave from the same forged
 addresses stays under the tight cap.
 
@@ -135,3 +137,18 @@ def admit(session: Session, *, now: dt.datetime, settings: SafetySettings) -> Ad
         reply.next_attempt_at = max(frees, now + dt.timedelta(seconds=1))
         held += 1
     return Admission(let_out=let_out, held=held)
+
+
+def drop_held(session: Session, *, first_contacts_only: bool, by: str) -> int:
+    """Give up the replies held by the caps (an admin's choice after a flood): each is kept, never
+    sent, with who gave it up; returns how many. Replies to known senders stay held unless asked."""
+    query = select(Reply).where(Reply.status == ReplyStatus.HELD)
+    if first_contacts_only:
+        query = query.where(Reply.first_contact.is_(True))
+    dropped = 0
+    for reply in session.scalars(query.order_by(Reply.id)):
+        reply.status = ReplyStatus.SUPPRESSED
+        reply.last_error = f"未发送：发送上限暂缓的回复已由管理员放弃（{by}）"
+        reply.leased_by = None
+        dropped += 1
+    return dropped

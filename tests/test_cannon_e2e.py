@@ -188,3 +188,25 @@ def _flood_scenario(
             .where(Reply.recipient.like("boss%@163.com"))
         ).all()
     assert [tuple(row) for row in dmarc] == [(ReplyStatus.SUPPRESSED, MessageStatus.REJECTED)] * FORGED_DMARC
+
+    # When: the admin gives up the rest (first asking how many)
+    code, out = intake("replies", "drop-held")
+    assert (
+        code == 0
+        and out.strip() == f"would give up {held - CAP} held replies to first contacts; run again with --yes to do it"
+    )
+    code, out = intake("replies", "drop-held", "--yes")
+    assert (
+        code == 0
+        and out.strip() == f"gave up {held - CAP} held replies to first contacts: kept as suppressed, never sent"
+    )
+
+    # Then: nothing is held any more, nothing more goes out, and each reply says who gave it up
+    code, out = intake("status")
+    assert "replies held:" not in out
+    smtp.clear()
+    code, out = intake("poll", "--once")
+    assert "replies: sent 0," in out and "held by the caps" not in out
+    with sessions() as session:
+        given_up = session.scalars(select(Reply.last_error).where(Reply.last_error.like("%由管理员放弃%"))).all()
+    assert len(given_up) == held - CAP and all("cli:" in text for text in given_up if text)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from intake.cli import browse, database, mail, reports, setup, status, users, web, works
+from intake.cli import browse, database, mail, replies, reports, setup, status, users, web, works
 from intake.cli.base import cli
 
-__all__ = ["browse", "cli", "database", "mail", "main", "reports", "setup", "status", "users", "web", "works"]
+__all__ = [
+    "browse",
+    "cli",
+    "database",
+    "mail",
+    "main",
+    "replies",
+    "reports",
+    "setup",
+    "status",
+    "users",
+    "web",
+    "works",
+]
 
 
 def main() -> None:
