@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import or_, select
@@ -32,9 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.enumeration import ONE_ACTIVITY_EACH, Enumeration, enumerations
 from ingest.mail.parse import ParsedMail, parse_bytes
+from ingest.mail.quoted import above_quote
 from ingest.numerals import NUMBER_PATTERN, number_of
 from ingest.rules.content import description_text
 from ingest.rules.views import FileView
+from ingest.supplement import SupplementOf, supplement_of
 from ingest.tables import activity_table
 from notify.safe import clean_text
 from store.blobs import BlobStore
@@ -43,7 +45,7 @@ from store.models import ActivityCount, Attachment, Message, utcnow
 
 log = logging.getLogger(__name__)
 
-RULE = 3  # bump when the reading changes: `intake count` and `rerun` read every report again
+RULE = 4  # bump when the reading changes: `intake count` and `rerun` read every report again
 MAX_SCANNED_CHARS = 5000
 
 _TOTAL = ("共计", "合计", "累计", "总计", "总共", "一共", "共")
@@ -234,9 +236,25 @@ def _larger(stated_count: Statement | None, table: Statement | None) -> Statemen
     return table
 
 
-def statement_of(mail: ParsedMail, *, subject: str | None, documents: Sequence[str] = ()) -> Statement | None:
-    """What a report states: its description first, then its documents' text, then its subject."""
-    return _first(description_text(text=mail.text, html=mail.html), documents, subject)
+#: the report a stored mail supplements (ingest.supplement), asked of its parsed headers
+Supplements = Callable[[ParsedMail], SupplementOf | None]
+
+
+def statement_of(
+    mail: ParsedMail, *, subject: str | None, documents: Sequence[str] = (), of: SupplementOf | None = None
+) -> Statement | None:
+    """What a report states: its description first, then its documents' text, then its subject.
+
+    A supplement (of) counts only what its own words state: the words above the quoted thread, then
+    its documents; never its subject, which repeats the report's. Stated nowhere, it counts 0."""
+    if of is None:
+        return _first(description_text(text=mail.text, html=mail.html), documents, subject)
+    own = _first(description_text(text=above_quote(mail.text, mail.html), html=""), documents, None)
+    return Statement(
+        number=own.number if own else 0,
+        phrase=of.phrase(own.phrase if own else None),
+        source=CountSource.SUPPLEMENT,
+    )
 
 
 def document_texts(files: Sequence[FileView]) -> list[str]:
@@ -274,10 +292,16 @@ def record(session: Session, *, message_id: int, statement: Statement | None) ->
 
 
 def read_report(
-    blobs: BlobStore, *, raw_sha256: str | None, subject: str | None, documents: Sequence[str] = ()
+    blobs: BlobStore,
+    *,
+    raw_sha256: str | None,
+    subject: str | None,
+    documents: Sequence[str] = (),
+    supplements: Supplements | None = None,
 ) -> Statement | None:
     """What a stored report states: its description, its documents' text (as recorded with its
-    files), its subject; the first that states a number.
+    files), its subject; the first that states a number. With supplements, a mail that supplements
+    an earlier report (asked of its stored headers, as when it was judged) counts as statement_of says.
 
     Raises ReportUnreadable when the stored raw message cannot be read: what was read from it
     before is then kept, never replaced by nothing."""
@@ -287,8 +311,16 @@ def read_report(
             mail = parse_bytes(blobs.read_bytes(raw_sha256))
         except Exception as exc:
             raise ReportUnreadable(f"the raw message {raw_sha256} cannot be read: {type(exc).__name__}") from exc
+        of = supplements(mail) if supplements is not None else None
+        if of is not None:
+            return statement_of(mail, subject=subject, documents=documents, of=of)
         body = description_text(text=mail.text, html=mail.html)
     return _first(body, documents, subject)
+
+
+def supplements_of(session: Session, *, message_id: int, mailbox: str, unit: str | None) -> Supplements:
+    """The question read_report asks of a stored message's parsed headers: which report it supplements."""
+    return lambda mail: supplement_of(session, message_id=message_id, mailbox=mailbox, unit=unit, mail=mail)
 
 
 class ReportUnreadable(OSError):
@@ -310,7 +342,7 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
     """Read every accepted report not read under this RULE (after an upgrade); returns how many were read."""
     with sessions() as session:
         rows = session.execute(
-            select(Message.id, Message.raw_sha256, Message.subject)
+            select(Message.id, Message.raw_sha256, Message.subject, Message.mailbox, Message.unit)
             .outerjoin(ActivityCount, ActivityCount.message_id == Message.id)
             .where(
                 Message.mailbox.in_(list(report_mailboxes)),
@@ -320,11 +352,17 @@ def refresh(*, sessions: sessionmaker[Session], blobs: BlobStore, report_mailbox
             .order_by(Message.id)
         ).all()
     read = 0
-    for msg_id, sha, subject in rows:
-        with sessions() as session:
-            documents = stored_texts(session, msg_id)
+    for msg_id, sha, subject, mailbox, unit in rows:
         try:
-            statement = read_report(blobs, raw_sha256=sha, subject=subject, documents=documents)
+            with sessions() as session:
+                documents = stored_texts(session, msg_id)
+                statement = read_report(
+                    blobs,
+                    raw_sha256=sha,
+                    subject=subject,
+                    documents=documents,
+                    supplements=supplements_of(session, message_id=msg_id, mailbox=mailbox, unit=unit),
+                )
         except ReportUnreadable:  # the count read before stays; the next upgrade tries again
             log.warning("activity count of message %s kept as it was: its raw message cannot be read", msg_id)
             continue
@@ -363,7 +401,13 @@ def read_again(
         if msg.status is MessageStatus.ACCEPTED:
             documents = stored_texts(session, message_id)
             try:
-                statement = read_report(blobs, raw_sha256=msg.raw_sha256, subject=msg.subject, documents=documents)
+                statement = read_report(
+                    blobs,
+                    raw_sha256=msg.raw_sha256,
+                    subject=msg.subject,
+                    documents=documents,
+                    supplements=supplements_of(session, message_id=msg.id, mailbox=msg.mailbox, unit=msg.unit),
+                )
             except ReportUnreadable:  # what was read before stays
                 log.warning("activity count of message %s kept as it was: its raw message cannot be read", message_id)
                 return

@@ -109,6 +109,7 @@ def _read_count(session: Session, blobs: BlobStore, msg: Message) -> None:
             raw_sha256=msg.raw_sha256,
             subject=msg.subject,
             documents=activities.stored_texts(session, msg.id),
+            supplements=activities.supplements_of(session, message_id=msg.id, mailbox=msg.mailbox, unit=msg.unit),
         )
     except activities.ReportUnreadable:  # the raw file is gone: a count read before stays, else one
         if session.get(ActivityCount, msg.id) is not None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.notice import MailboxKind
 from campaign.settings import Settings
-from ingest import activities, resubmission, seen, thread
+from ingest import activities, resubmission, seen, supplement, thread
 from ingest.answer import reply_context
 from ingest.chain import Decision, decide, screen
 from ingest.earlier import earlier_store_hold
@@ -301,6 +301,8 @@ class Pipeline:
 
         with stage(Stage.DECIDE):
             msg.late = case.late
+            of = supplement.of_accepted(session, msg=msg, mail=mail, kind=box.kind, status=decision.status)
+            decision = supplement.told(decision, of)
             self._record(msg, decision)
             accepted = decision.status is MessageStatus.ACCEPTED
             msg.work_role = role_of(box.kind, case.files, registered, subject.title) if accepted else None
@@ -309,7 +311,7 @@ class Pipeline:
             )
             if box.kind is MailboxKind.OFFLINE_ACTIVITY and decision.status is MessageStatus.ACCEPTED:
                 documents = activities.document_texts(files)
-                statement = activities.statement_of(mail, subject=msg.subject, documents=documents)
+                statement = activities.statement_of(mail, subject=msg.subject, documents=documents, of=of)
                 activities.record(session, message_id=msg.id, statement=statement)
             self._write_reply(session, msg, box.kind, decision, files, links, hold=hold)
             return decision.status, key

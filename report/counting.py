@@ -12,7 +12,9 @@ The rule (documented in the README and in every digest):
    documents (Word, WPS, PDF, Excel, PowerPoint) is read when the body states nothing, the subject
    when neither does (“西宁市总工会线下活动汇总（3场）”). Ordinals (“第3场”) and a lone “一场/一次” (often
    just a turn of phrase) are not statements.
-4. Otherwise, and when the stated number is implausible (more than MAX_PLAUSIBLE in one report),
+4. A supplement (a report answering our acknowledgement of the same unit's accepted report, see
+   ingest.supplement) counts only the number its own words state, else 0, and is no report of its own.
+5. Otherwise, and when the stated number is implausible (more than MAX_PLAUSIBLE in one report),
    the report counts 1; an implausible number is flagged for an admin to check.
 
 The stated number is read when the report is judged (ingest.activities) and kept in the
@@ -32,7 +34,13 @@ from store.enums import CountSource, MessageStatus
 from store.models import ActivityCount, Message
 
 # where the words that state a number stand, as the hosts read it (None: read before this was kept)
-WHERE = {CountSource.BODY: "正文中", CountSource.DOCUMENT: "附件文档中", CountSource.SUBJECT: "标题中", None: "说明中"}
+WHERE = {
+    CountSource.BODY: "正文中",
+    CountSource.DOCUMENT: "附件文档中",
+    CountSource.SUBJECT: "标题中",
+    CountSource.SUPPLEMENT: "补充材料中",
+    None: "说明中",
+}
 MAX_PLAUSIBLE = 30  # a single report stating more is checked by an admin (the province's target is 50)
 
 RULE_TEXT = (
@@ -42,6 +50,7 @@ RULE_TEXT = (
     "分别写明的相加，写明“共…场”或“…场，其中…”的按总数计；线上活动不计（“共5场，其中线上1场”计 4 场）；"
     "分条列举的（一是…一场；二是…一场）逐条相加，“第一场…第二场…”每条计 1 场。",
     f"一份报告写明超过 {MAX_PLAUSIBLE} 场的暂按 1 场计，请管理员核对；被退回、处理失败的邮件不计。",
+    "对本服务确认回复的答复（补充材料）不另算一份报告，也不另计场次，除非其中写明场次。",
     "管理员可用 intake count 邮件ID 场次 更正（intake count 邮件ID --auto 恢复按规则计）。",
 )
 
@@ -75,6 +84,8 @@ class Count:
         if self.basis is Basis.CORRECTED:
             return f"管理员更正为 {self.activities} 场" + (f"（{self.note}）" if self.note else "")
         where = WHERE.get(self.source, "说明中")
+        if self.supplement and self.basis is Basis.STATED:  # the phrase names the report and what it states
+            return self.phrase or "补充此前报告的材料，不另计场次"
         if self.basis is Basis.STATED:
             return f"{where}写明“{self.phrase}”"
         if self.basis is Basis.IMPLAUSIBLE:
@@ -82,6 +93,11 @@ class Count:
         if self.source is CountSource.DEFAULT:
             return "正文、附件文档和标题中都未写场次，按 1 场计"
         return "说明中未写场次，按 1 场计"
+
+    @property
+    def supplement(self) -> bool:
+        """More material for an accepted report of the same unit: not a report of its own."""
+        return self.source is CountSource.SUPPLEMENT
 
     @property
     def needs_check(self) -> bool:

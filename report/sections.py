@@ -20,6 +20,7 @@ from notify import digest_view as dv
 from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
 from report import pollfailure
+from report.counting import Basis
 from report.snapshot import Campaign, Held, Item
 from report.sources import Sources
 from store.enums import MessageStatus
@@ -115,6 +116,8 @@ def detail(item: Item) -> str:
     if item.status is MessageStatus.ACCEPTED:
         if item.kind is MailboxKind.OFFLINE_ACTIVITY:
             count = item.count.activities if item.count else 1
+            if item.count is not None and item.count.supplement and item.count.basis is not Basis.CORRECTED:
+                return f"照片 {item.photos} 张，{item.count.explanation}"
             return f"照片 {item.photos} 张，计 {count} 场"
         names = [f.name for f in item.files if f.counted]
         shown = "、".join(names[:3])

@@ -327,7 +327,7 @@ def gather(app: Sources, *, now: dt.datetime | None = None) -> Campaign:
         unit = by_name.get(item.unit or "")
         if item.kind is MailboxKind.OFFLINE_ACTIVITY:
             if unit is not None and item.status is MessageStatus.ACCEPTED:
-                unit.reports += 1
+                unit.reports += 0 if item.count is not None and item.count.supplement else 1
                 unit.photos += item.photos
                 unit.activities += item.count.activities if item.count else 1
                 if unit.last_report is None or item.arrived_at > unit.last_report:

@@ -91,6 +91,7 @@ class CountSource(enum.StrEnum):
     DOCUMENT = "document"  # an attached report document (附件文档)
     SUBJECT = "subject"  # the subject, when neither states a number
     DEFAULT = "default"  # stated nowhere: the default of one
+    SUPPLEMENT = "supplement"  # more material for an accepted report: counts only what its own words state
 
 
 class Role(enum.StrEnum):
