@@ -22,7 +22,7 @@ from ingest.chain import Decision
 from ingest.mail.links import LargeLink
 from ingest.mail.ours import has_our_suffix, quotes_our_reply
 from ingest.mail.parse import ParsedMail
-from ingest.mail.quoted import above_quote
+from ingest.mail.quoted import SIGNATURE, above_quote
 from ingest.rules.platforms import URL
 from ingest.rules.views import FileView
 from store.enums import MessageStatus, ReplyKind
@@ -31,7 +31,6 @@ from store.models import Message, Reply
 FIRST_WORDS = 60  # characters of a conversation's own text kept for the hosts
 _MSGID = re.compile(r"<[^<>\s]{1,250}>")
 _MAX_IDS = 50  # the newest ids of a long References header
-_SIGNATURE = re.compile(r"发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*", re.I)
 _SPACES = re.compile(r"\s+")
 _KIND_NAMES = {ReplyKind.ACKNOWLEDGEMENT: "确认回复", ReplyKind.REJECTION: "退回回复"}
 
@@ -56,7 +55,7 @@ def answered(session: Session, mail: ParsedMail) -> Reply | None:
 
 def own_text(mail: ParsedMail) -> str:
     """What the sender wrote above the quoted mail, without a phone's signature line, on one line."""
-    return _SPACES.sub(" ", _SIGNATURE.sub(" ", above_quote(mail.text, mail.html))).strip()
+    return _SPACES.sub(" ", SIGNATURE.sub(" ", above_quote(mail.text, mail.html))).strip()
 
 
 def _carries_something(kind: MailboxKind, files: Sequence[FileView], links: Sequence[LargeLink], words: str) -> bool:

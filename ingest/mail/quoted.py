@@ -19,6 +19,8 @@ QUOTE_START = re.compile(
     r"|[-=_]{5,}[ \t]*$|在.{0,120}写道[:：]|.{0,160}\bwrote:)",
     re.I | re.M,
 )
+# a phone's or a client's signature line: never the sender's own words
+SIGNATURE = re.compile(r"发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*", re.I)
 _BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|blockquote|hr)\b[^>]*>", re.I)
 _TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<!--.*?-->|<[^>]+>", re.S | re.I)
 

@@ -13,7 +13,7 @@ from campaign.settings import DEFAULT_RULES
 from ingest.inspect.documents import PASSWORD
 from ingest.mail.links import NETDISK
 from ingest.mail.ours import quotes_our_reply
-from ingest.mail.quoted import above_quote
+from ingest.mail.quoted import SIGNATURE, above_quote
 from ingest.rules import NOTHING, Finding, Problem
 from ingest.rules.case import Case
 from ingest.rules.collections import Review, review_collection
@@ -22,9 +22,7 @@ from ingest.rules.views import FileView, Submission
 from store.enums import AttachmentKind
 
 MIN_DESCRIPTION_CHARS = 10
-_BOILERPLATE = re.compile(
-    r"(发自我的\S*|发送自\S*|来自\S*邮箱|sent from my \S+|获取 outlook\S*|-{2,}\s*原始邮件\s*-{2,})", re.I
-)
+_BOILERPLATE = re.compile(rf"{SIGNATURE.pattern}|-{{2,}}\s*原始邮件\s*-{{2,}}", re.I)
 _QUOTE = re.compile(r"^(>.*|在 .*写道：|On .* wrote:)$", re.M)
 _TAGS = re.compile(r"<(script|style|head|title)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _COMMENTS = re.compile(r"<!--.*?-->", re.S)  # Outlook's conditional comments carry pages of XML
@@ -63,16 +61,20 @@ def description_text(*, text: str, html: str) -> str:
     return _SPACES.sub(" ", _BOILERPLATE.sub("", text)).strip()
 
 
-def own_words(sub: Submission) -> str:
+def _own(*, text: str, html: str) -> str:
     """The description without the links and e-mail addresses in it: those are not the sender's words."""
-    return _EMAIL.sub(" ", URL.sub(" ", description_text(text=sub.text, html=sub.html)))
+    return _EMAIL.sub(" ", URL.sub(" ", description_text(text=text, html=html)))
+
+
+def own_words(sub: Submission) -> str:
+    """The sender's own words of a submission's body (links and addresses left out)."""
+    return _own(text=sub.text, html=sub.html)
 
 
 @functools.lru_cache(maxsize=4)
 def _meaningful_chars(*, text: str, html: str) -> int:
     """How many letters and characters the sender's own words have (links and addresses left out)."""
-    own = _EMAIL.sub(" ", URL.sub(" ", description_text(text=text, html=html)))
-    return len(_MEANINGFUL.findall(own))
+    return len(_MEANINGFUL.findall(_own(text=text, html=html)))
 
 
 def enough_words(text: str) -> bool:
