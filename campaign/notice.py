@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import re
 import unicodedata
 import zoneinfo
@@ -114,6 +115,16 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "conversation": ("来信", "wait"),
 }
 
+#: How the hosts read an automatic reply's kind and state (keyed by the reply kind and status values).
+REPLY_KIND_LABELS: dict[str, str] = {"acknowledgement": "回执", "rejection": "退回通知", "correction": "更正通知"}
+REPLY_STATUS_LABELS: dict[str, str] = {
+    "pending": "待发送",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "suppressed": "未发送",
+    "held": "暂缓发送",
+}
+
 #: How the hosts read a file's kind (keyed by the attachment kind value).
 FILE_KIND_LABELS: dict[str, str] = {
     "photo": "照片",
@@ -129,6 +140,19 @@ def local(ts: dt.datetime) -> dt.datetime:
     """A stored time (naive UTC, as the store keeps it, or aware) in Beijing time."""
     aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
     return aware.astimezone(LOCAL_TZ)
+
+
+def shown_seconds(seconds: float) -> int:
+    """The whole seconds a player shows for a measured duration (cut, not rounded: 179.52 s is 2:59)."""
+    return max(0, math.floor(seconds + 1e-6))  # 180.0 measured as 179.9999996 is still 3:00
+
+
+def duration_text(seconds: float) -> str:
+    """2分10秒, 6分钟, 45秒: as a player shows the duration."""
+    minutes, rest = divmod(shown_seconds(seconds), 60)
+    if minutes == 0:
+        return f"{rest}秒"
+    return f"{minutes}分{rest}秒" if rest else f"{minutes}分钟"
 
 
 def date_text(day: dt.date) -> str:

@@ -19,7 +19,16 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaign.notice import FILE_KIND_LABELS, KIND_SHORT, MIN_WORKS, STATUS_LABELS, MailboxKind, local
+from campaign.notice import (
+    FILE_KIND_LABELS,
+    KIND_SHORT,
+    MIN_WORKS,
+    REPLY_KIND_LABELS,
+    REPLY_STATUS_LABELS,
+    STATUS_LABELS,
+    MailboxKind,
+    local,
+)
 from notify.linktext import link_line
 from notify.render import filesize
 from report import counting
@@ -305,9 +314,7 @@ def _reply_text(reply: str | None) -> str:
     if not reply:
         return ""
     kind, _, status = reply.partition(": ")
-    kinds = {"acknowledgement": "回执", "rejection": "退回通知"}
-    states = {"sent": "已发出", "pending": "待发送", "failed": "发送失败", "suppressed": "未发送", "held": "暂缓发送"}
-    return f"{kinds.get(kind, kind)}{states.get(status, status)}"
+    return f"{REPLY_KIND_LABELS.get(kind, kind)}{REPLY_STATUS_LABELS.get(status, status)}"
 
 
 def _files(wb: Workbook, items: list[Item], heading: str) -> int:

@@ -31,6 +31,7 @@ from report.workbench import measure
 from store.blobs import BlobStore
 from store.enums import AttachmentKind, MessageStatus, SelectionStage
 from store.models import Attachment, Message, Selection
+from store.private import write_private
 
 HEADINGS = ("序号", "单位", "作品名称", "类别", "时长或尺寸", "收到日期", "初评意见")
 LIST_NAME = "附件2_报送作品表.xlsx"
@@ -191,6 +192,7 @@ def write(
     scope = "、".join(KIND_NAMES[k] for k in kinds) if len(kinds) == 1 else "各征集项目"
     stamp = dt.datetime(2020, 1, 1).timetuple()[:6]
     total = files = 0
+    write_private(out, b"")  # the works and the units' names: readable by the service's owner only
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         listing = zipfile.ZipInfo(LIST_NAME, date_time=stamp)
         listing.compress_type = zipfile.ZIP_DEFLATED

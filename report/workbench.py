@@ -14,22 +14,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.notice import LOCAL_TZ, MailboxKind
+from campaign.notice import LOCAL_TZ, MailboxKind, duration_text
 from notify.linktext import code_text, is_netdisk
 from notify.safe import clean_text
+from report.sections import SHOWN_STATUSES
 from report.sources import Sources
 from store.audit import Entry, history, message_target
 from store.enums import AttachmentKind, MessageStatus, SelectionStage, WorkRole
 from store.models import Attachment, Message, Selection
 
-SHOWN = (
-    MessageStatus.ACCEPTED,
-    MessageStatus.REJECTED,
-    MessageStatus.FAILED,
-    MessageStatus.RECEIVED,
-    MessageStatus.CONVERSATION,  # a unit writing back to our reply: the digest asks the hosts to read it
-)
-PLAYABLE = {AttachmentKind.VIDEO, AttachmentKind.AUDIO, AttachmentKind.PHOTO}
+SHOWN = SHOWN_STATUSES  # the statuses the digest lists
 
 
 def measure(kind: AttachmentKind, facts: Mapping[str, Any] | None) -> str:
@@ -38,10 +32,7 @@ def measure(kind: AttachmentKind, facts: Mapping[str, Any] | None) -> str:
     media = facts.get("media") or {}
     image = facts.get("image") or {}
     if kind in (AttachmentKind.VIDEO, AttachmentKind.AUDIO) and media.get("duration_seconds"):
-        total = round(float(media["duration_seconds"]))
-        length = f"{total // 60}分{total % 60}秒" if total % 60 else f"{total // 60}分钟"
-        if total < 60:
-            length = f"{total}秒"
+        length = duration_text(float(media["duration_seconds"]))  # as a player shows it, as the replies say
         if kind is AttachmentKind.VIDEO and media.get("width") and media.get("height"):
             return f"{length}，{media['width']}×{media['height']}"
         return length

@@ -6,24 +6,10 @@ misses a 3-minute minimum. Every limit is compared with that display, and every 
 
 from __future__ import annotations
 
-import math
-
+from campaign.notice import duration_text, shown_seconds
 from campaign.settings import KindRules
 
-_EPSILON = 1e-6  # 180.0 measured as 179.9999996 is still 3:00
-
-
-def shown_seconds(seconds: float) -> int:
-    """The whole seconds a player shows for a measured duration (cut, not rounded)."""
-    return max(0, math.floor(seconds + _EPSILON))
-
-
-def duration_text(seconds: float) -> str:
-    """2分10秒, 6分钟, 45秒: as a player shows the duration."""
-    minutes, rest = divmod(shown_seconds(seconds), 60)
-    if minutes == 0:
-        return f"{rest}秒"
-    return f"{minutes}分{rest}秒" if rest else f"{minutes}分钟"
+__all__ = ["duration_text", "range_text", "shown_seconds", "too_long", "too_short"]
 
 
 def range_text(min_seconds: int | None, max_seconds: int | None) -> str:

@@ -31,7 +31,7 @@ def _poll_line(r: PollReport) -> str:
     return f"{r.mailbox}: {done}: {counts}{cuts}"
 
 
-def _replies_line(sent: SendReport) -> str:
+def replies_line(sent: SendReport) -> str:
     held = f", held by the caps {sent.held} (see `intake status`)" if sent.held else ""
     return f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}{held}"
 
@@ -42,7 +42,7 @@ def _print_poll(app: App, mailbox: str | None) -> tuple[int, int]:
     for r in reports:
         click.echo(_poll_line(r))
     sent = app.send_replies()
-    click.echo(_replies_line(sent))
+    click.echo(replies_line(sent))
     return sum(1 for r in reports if r.error), sum(r.statuses.get(MessageStatus.FAILED.value, 0) for r in reports)
 
 
@@ -119,8 +119,7 @@ def rerun(ctx: Context, ids: tuple[int, ...], all_failed: bool, no_send: bool) -
     if no_send:
         click.echo("replies: none sent (--no-send: a new reply is kept as suppressed)")
     else:
-        sent = app.send_replies()
-        click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+        click.echo(replies_line(app.send_replies()))
     if any(s is MessageStatus.FAILED for s in results.values()):
         sys.exit(EXIT_FAILED)
 
@@ -148,7 +147,7 @@ def import_(ctx: Context, mailbox: str, no_send: bool, files: tuple[Path, ...]) 
     click.echo("imported: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if not no_send:
         sent = app.send_replies()
-        click.echo(_replies_line(sent))
+        click.echo(replies_line(sent))
     failed = counts.get(MessageStatus.FAILED.value, 0)
     if failed:
         click.echo(f"{failed} message(s) failed: see `intake messages --status failed`", err=True)

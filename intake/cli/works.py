@@ -9,6 +9,7 @@ import click
 from campaign.notice import MailboxKind
 from ingest.selection import STAGE_NAMES
 from intake.cli.base import Context, cli, fail, pass_ctx
+from intake.cli.mail import replies_line
 from intake.cli.users import cli_actor
 from store.enums import MessageStatus, SelectionStage
 
@@ -51,8 +52,7 @@ def decide(ctx: Context, message_id: int, verdict: str, reason: str, no_send: bo
         else:
             click.echo("no correction: the sender has no usable address")
         return
-    sent = app.send_replies()
-    click.echo(f"replies: sent {sent.sent}, to retry {sent.retrying}, given up {sent.given_up}")
+    click.echo(replies_line(app.send_replies()))
 
 
 def _nothing_at(kind: str, stage: SelectionStage) -> str:

@@ -26,6 +26,8 @@ from campaign.notice import (
     FILE_KIND_LABELS,
     KIND_NAMES,
     KIND_SHORT,
+    REPLY_KIND_LABELS,
+    REPLY_STATUS_LABELS,
     STATUS_LABELS,
     MailboxKind,
     date_text,
@@ -40,21 +42,14 @@ from intake.web.session import CSRF_FIELD, Cookies, Visit, new_visit
 from intake.web.throttle import Throttle
 from intake.web.thumbs import Thumbnails
 from notify.render import filesize
-from store.enums import ReplyKind, ReplyStatus
+from store.enums import ReplyStatus
 
 FORM_LIMIT = 64 * 1024  # a workbench form is a few fields; anything larger is refused
 
 STAGE_LABELS = {stage.value: name for stage, name in STAGE_NAMES.items() if stage is not None}
-REPLY_KIND_LABELS = {
-    ReplyKind.ACKNOWLEDGEMENT.value: "回执",
-    ReplyKind.REJECTION.value: "退回通知",
-    ReplyKind.CORRECTION.value: "更正通知",
-}
-REPLY_STATUS_LABELS = {
-    ReplyStatus.PENDING.value: "待发送",
-    ReplyStatus.SENT.value: "已发送",
-    ReplyStatus.FAILED.value: "发送失败",
-    ReplyStatus.SUPPRESSED.value: "未发送",
+# a work's page explains a held reply in full
+REPLY_STATUS_TEXTS = {
+    **REPLY_STATUS_LABELS,
     ReplyStatus.HELD.value: "暂缓发送：自动回复已达发送上限，额度恢复后自动发出",
 }
 
@@ -89,7 +84,7 @@ def environment() -> Environment:
         FILE_KINDS=FILE_KIND_LABELS,
         STAGE_LABELS=STAGE_LABELS,
         REPLY_KINDS=REPLY_KIND_LABELS,
-        REPLY_STATES=REPLY_STATUS_LABELS,
+        REPLY_STATES=REPLY_STATUS_TEXTS,
     )
     return env
 
