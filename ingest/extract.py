@@ -44,7 +44,6 @@ class Extractor:
         inline: bool,
         container: str | None,
         note: str | None = None,
-        text: str = "",
     ) -> FileView:
         kind = self.settings.mailbox(msg.mailbox).kind
         same_kind = [b.name for b in self.settings.mailboxes if b.kind is kind]
@@ -87,7 +86,6 @@ class Extractor:
             image=facts.image,
             executable=facts.executable,
             note=note,
-            text=text,
             document=facts.document,
         )
 
@@ -117,9 +115,6 @@ class Extractor:
             facts = inspect_file(path, filename=name, limits=limits, workdir=workdir)
             if part.problems:  # damaged in transit, e.g. broken base64
                 facts = dataclasses.replace(facts, problems=(*part.problems, *facts.problems))
-            # a platform may be introduced only by an attached Word or PowerPoint file: the text the
-            # document reader took out of it (bounded like every document)
-            text = (facts.document.text or "") if facts.document is not None else ""
             sha = self.blobs.adopt(path, sha256=part.sha256 if part.path is not None else None, sync=False)
             views.append(
                 self._add_file(
@@ -134,7 +129,6 @@ class Extractor:
                     inline=part.inline,
                     container=None,
                     note=picture_note(facts.image, content_id=part.content_id, layout=layout, min_long_side=min_side),
-                    text=text,
                 )
             )
             position += 1

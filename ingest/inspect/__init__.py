@@ -104,9 +104,11 @@ class _Inspection:
             )
         head = read_head(path)
         found = classify(path, sniff(path, head=head))
+        probed: MediaFacts | None = None  # the stream probe's reading, when it was asked already
         if worth_asking(found, expected):  # libmagic and the name disagree, or libmagic knows nothing
-            found = media_type(inspect_media(path), head) or found
-        facts = self._measure(path, found, size=size, depth=depth)
+            probed = inspect_media(path)
+            found = media_type(probed, head) or found
+        facts = self._measure(path, found, size=size, depth=depth, probed=probed)
         mismatch = expected is not None and expected is not facts.kind and not _sound_only_video(expected, facts)
         problems = facts.problems
         program = is_program(path, facts.label, head=head)
@@ -139,7 +141,9 @@ class _Inspection:
         mime = RAW_MIMES.get(kind.name, base.mime)
         return replace(base, mime=mime, label=kind.label, problems=found.problems, image=found.facts)
 
-    def _measure(self, path: Path, found: FileType, *, size: int, depth: int) -> FileFacts:
+    def _measure(
+        self, path: Path, found: FileType, *, size: int, depth: int, probed: MediaFacts | None = None
+    ) -> FileFacts:
         base = FileFacts(
             mime=found.mime,
             kind=found.kind,
@@ -158,7 +162,7 @@ class _Inspection:
                 return replace(base, kind=AttachmentKind.OTHER, label=UNKNOWN_LABEL)
             return replace(base, problems=picture.problems, image=picture.facts)
         if found.route is Route.MEDIA:
-            return _media_facts(base, inspect_media(path), path)
+            return _media_facts(base, probed if probed is not None else inspect_media(path), path)
         if found.route is Route.ARCHIVE:
             return replace(base, problems=(UNSUPPORTED_ARCHIVE,))
         if found.route is Route.DOCUMENT:

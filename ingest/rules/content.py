@@ -66,11 +66,6 @@ def _own(*, text: str, html: str) -> str:
     return _EMAIL.sub(" ", URL.sub(" ", description_text(text=text, html=html)))
 
 
-def own_words(sub: Submission) -> str:
-    """The sender's own words of a submission's body (links and addresses left out)."""
-    return _own(text=sub.text, html=sub.html)
-
-
 @functools.lru_cache(maxsize=4)
 def _meaningful_chars(*, text: str, html: str) -> int:
     """How many letters and characters the sender's own words have (links and addresses left out)."""

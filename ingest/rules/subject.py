@@ -173,14 +173,12 @@ def _report(text: str, roster: Roster) -> SubjectVerdict:
     typed = report_unit_part(text)
     if typed is None:
         return _unknown_unit(text, roster, kind)
-    return _by_likeness(typed, text, roster, kind) or _unknown_unit(text, roster, kind, found=roster.recognise(typed))
-
-
-def _by_likeness(
-    typed: str, text: str, roster: Roster, kind: MailboxKind, *, title: str | None = None
-) -> SubjectVerdict | None:
-    """The verdict on a unit typed in no roster label: taken, ambiguous, or None when no unit is likely."""
     found = roster.recognise(typed)
+    return _by_likeness(found, kind) or _unknown_unit(text, roster, kind, found=found)
+
+
+def _by_likeness(found: Recognition, kind: MailboxKind, *, title: str | None = None) -> SubjectVerdict | None:
+    """The verdict on a unit typed in no roster label: taken, ambiguous, or None when no unit is likely."""
     if found.unit is not None:
         return _recognised(found, title=title)
     if found.ambiguous:
@@ -272,9 +270,10 @@ def _work_by_likeness(text: str, subject: str, roster: Roster, kind: MailboxKind
     typed, rest = segment
     titled = _TITLE.search(text)
     title = titled.group(1).strip() if titled is not None and titled.group(1).strip() else _title(rest)
-    verdict = _by_likeness(typed, text, roster, kind, title=_as_sent(title, subject) if title else None)
+    found = roster.recognise(typed)
+    verdict = _by_likeness(found, kind, title=_as_sent(title, subject) if title else None)
     if verdict is None:
-        return _unknown_unit(outside, roster, kind, found=roster.recognise(typed))
+        return _unknown_unit(outside, roster, kind, found=found)
     if verdict.unit is not None and not title:
         return _missing_title(verdict.unit, kind)
     return verdict

@@ -31,8 +31,12 @@ class FileView:
     image: ImageFacts | None = None
     executable: bool = False  # a program or script: never valid, always a reason to reject
     note: str | None = None  # why a picture is no photo (signature logo, icon, tracking pixel)
-    text: str = ""  # the words of a Word/PowerPoint file, where the rules need them (a platform's introduction)
     document: DocumentFacts | None = None  # a report document that was read: its text and pictures
+
+    @property
+    def text(self) -> str:
+        """The words of a document that was read (a report, a platform's introduction), else nothing."""
+        return (self.document.text or "") if self.document is not None else ""
 
 
 @dataclass(frozen=True, kw_only=True)
