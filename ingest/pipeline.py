@@ -262,8 +262,11 @@ class Pipeline:
             msg.large_attachment_links = [link.as_dict() for link in links]
 
         with stage(Stage.CLASSIFY):  # an answer to one of our replies with nothing new: no verdict, no reply
+            ours_named = None if unreadable else thread.answered(session, mail)  # our reply its headers name
             talk = (
-                None if unreadable else thread.conversation(session, mail=mail, kind=box.kind, files=files, links=links)
+                None
+                if unreadable
+                else thread.conversation(session, mail=mail, reply=ours_named, kind=box.kind, files=files, links=links)
             )
             if talk is not None:
                 msg.unit = msg.unit or talk.unit
@@ -275,7 +278,9 @@ class Pipeline:
                 same_kind = [b.name for b in self.settings.mailboxes if b.kind is box.kind]
                 shas = [a.sha256 for a in msg.attachments if a.valid]
                 registered = seen.registered_work(session, msg, shas=shas, mailboxes=same_kind)
-            ours = resubmission.in_thread(session, msg=msg, mail=mail, read=self._read_stored, workdir=workdir)
+            ours = resubmission.in_thread(
+                session, msg=msg, mail=mail, reply=ours_named, read=self._read_stored, workdir=workdir
+            )
             case = Case(
                 kind=box.kind,
                 rules=self.settings.rules[box.kind],
@@ -301,7 +306,7 @@ class Pipeline:
 
         with stage(Stage.DECIDE):
             msg.late = case.late
-            of = supplement.of_accepted(session, msg=msg, mail=mail, kind=box.kind, status=decision.status)
+            of = supplement.of_accepted(session, msg=msg, reply=ours_named, kind=box.kind, status=decision.status)
             decision = supplement.told(decision, of)
             self._record(msg, decision)
             accepted = decision.status is MessageStatus.ACCEPTED

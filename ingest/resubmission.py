@@ -22,10 +22,10 @@ from campaign.notice import local
 from ingest import activities
 from ingest.mail.ours import quotes_our_reply
 from ingest.mail.parse import ParsedMail, ParseLimitExceeded
-from ingest.rules.content import description_text, enough_words
+from ingest.mail.quoted import above_quote
+from ingest.rules.content import description_text, enough_words, words_describe
 from ingest.rules.views import EarlierDescription
-from ingest.thread import answered
-from store.models import Message
+from store.models import Message, Reply
 
 #: parses a stored raw message (by its sha256) into this directory, within the judging's limits
 Reader = Callable[[str, Path], ParsedMail]
@@ -39,12 +39,17 @@ class InThread:
     earlier: EarlierDescription | None  # the same unit's described mail our reply answered
 
 
-def in_thread(session: Session, *, msg: Message, mail: ParsedMail, read: Reader, workdir: Path) -> InThread:
-    """Whether the mail answers us, and the earlier mail of the same unit and mailbox it may complete."""
-    reply = answered(session, mail)
+def in_thread(
+    session: Session, *, msg: Message, mail: ParsedMail, reply: Reply | None, read: Reader, workdir: Path
+) -> InThread:
+    """Whether the mail answers us (reply: ours that its headers name), and the earlier mail of the
+    same unit and mailbox it may complete. The earlier mail is read again only when it can matter:
+    the mail's own words above the quote are no description."""
     answers_us = reply is not None or quotes_our_reply(mail.text, mail.html)
     if reply is None or msg.unit is None:
         return InThread(answers_us=answers_us, earlier=None)
+    if words_describe(text=above_quote(mail.text, mail.html), html=""):
+        return InThread(answers_us=True, earlier=None)
     earlier = session.get(Message, reply.message_id)
     if (
         earlier is None

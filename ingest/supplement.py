@@ -21,7 +21,7 @@ from ingest.chain import Decision
 from ingest.mail.parse import ParsedMail
 from ingest.thread import answered
 from store.enums import MessageStatus, ReplyKind
-from store.models import Message
+from store.models import Message, Reply
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +58,13 @@ def supplement_of(
     report of the same unit in the same mailbox; else None."""
     if unit is None:
         return None
-    reply = answered(session, mail)
+    return _of_reply(session, message_id=message_id, mailbox=mailbox, unit=unit, reply=answered(session, mail))
+
+
+def _of_reply(
+    session: Session, *, message_id: int, mailbox: str, unit: str, reply: Reply | None
+) -> SupplementOf | None:
+    """The accepted report of the same unit and mailbox whose acknowledgement is reply, else None."""
     if reply is None or reply.kind is not ReplyKind.ACKNOWLEDGEMENT or reply.message_id == message_id:
         return None
     report = session.get(Message, reply.message_id)
@@ -73,12 +79,12 @@ def supplement_of(
 
 
 def of_accepted(
-    session: Session, *, msg: Message, mail: ParsedMail, kind: MailboxKind, status: MessageStatus
+    session: Session, *, msg: Message, reply: Reply | None, kind: MailboxKind, status: MessageStatus
 ) -> SupplementOf | None:
-    """The report an accepted offline-activity mail supplements, else None."""
-    if kind is not MailboxKind.OFFLINE_ACTIVITY or status is not MessageStatus.ACCEPTED:
+    """The report an accepted offline-activity mail supplements (reply: ours that its headers name), else None."""
+    if kind is not MailboxKind.OFFLINE_ACTIVITY or status is not MessageStatus.ACCEPTED or msg.unit is None:
         return None
-    return supplement_of(session, message_id=msg.id, mailbox=msg.mailbox, unit=msg.unit, mail=mail)
+    return _of_reply(session, message_id=msg.id, mailbox=msg.mailbox, unit=msg.unit, reply=reply)
 
 
 def told(decision: Decision, of: SupplementOf | None) -> Decision:

@@ -68,12 +68,13 @@ def conversation(
     session: Session,
     *,
     mail: ParsedMail,
+    reply: Reply | None,
     kind: MailboxKind,
     files: Sequence[FileView],
     links: Sequence[LargeLink],
 ) -> Conversation | None:
-    """The conversation a mail is, when it answers one of our replies and carries nothing new; else None."""
-    reply = answered(session, mail)
+    """The conversation a mail is, when it answers one of our replies (reply: ours that its headers
+    name, see answered) and carries nothing new; else None."""
     if reply is None and not (quotes_our_reply(mail.text, mail.html) or has_our_suffix(mail.subject)):
         return None
     words = own_text(mail)

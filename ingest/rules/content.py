@@ -90,10 +90,14 @@ def describes(f: FileView) -> bool:
     return f.is_description
 
 
+def words_describe(*, text: str, html: str) -> bool:
+    """Whether the sender's own words of a body are enough for a description."""
+    return _meaningful_chars(text=text, html=html) >= MIN_DESCRIPTION_CHARS
+
+
 def own_description(sub: Submission) -> bool:
     """Whether the mail itself describes: the sender's own words, or a description document."""
-    meaningful = _meaningful_chars(text=sub.text, html=sub.html)
-    return meaningful >= MIN_DESCRIPTION_CHARS or any(describes(f) for f in sub.files)
+    return words_describe(text=sub.text, html=sub.html) or any(describes(f) for f in sub.files)
 
 
 def has_description(sub: Submission) -> bool:
