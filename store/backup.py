@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from store.private import create_private
+
 
 class BackupFailed(RuntimeError):
     """The copy could not be made; the text says why."""
@@ -46,13 +48,10 @@ def before_upgrade_path(db: Path, revision: str | None, now: dt.datetime | None 
 
 def _private_new(path: Path) -> None:
     """Create path, empty and readable by its owner only, whatever the umask; refuse to overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(create_private(path))
     except FileExistsError:
         raise BackupFailed(f"{path} exists already: choose another file") from None
-    os.fchmod(fd, 0o600)
-    os.close(fd)
 
 
 def backup_sqlite(db: Path, out: Path) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import watch
+from store.private import create_private
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -28,12 +29,10 @@ def _create_private(path: Path) -> None:
     SQLite gives its -wal and -shm files the mode of the database file, so they are private too.
     An existing file keeps the mode it has.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(create_private(path))
     except FileExistsError:
         return
-    os.close(fd)
 
 
 def make_engine(url: str, *, create: bool = True) -> Engine:

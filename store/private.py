@@ -33,6 +33,15 @@ def private_folder(path: Path) -> None:
         os.chmod(folder, FOLDER_MODE)  # the umask is not consulted
 
 
+def create_private(path: Path) -> int:
+    """Create path as a new, empty 0600 file (its missing folders 0700) and return its open descriptor
+    for writing; FileExistsError when path exists (nothing is overwritten)."""
+    private_folder(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # the umask is not consulted
+    return fd
+
+
 def make_private(path: Path) -> None:
     """Give a regular file mode 0600 (a device such as /dev/null is left alone)."""
     if stat.S_ISREG(os.stat(path).st_mode):

@@ -20,6 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from store.private import create_private
+
 COOKIE = "intake_session"
 CSRF_FIELD = "csrf"
 
@@ -42,10 +44,8 @@ def load_key(path: Path) -> bytes:
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
+        with os.fdopen(create_private(path), "w", encoding="ascii") as fh:
             fh.write(key.hex() + "\n")
         return key
     except ValueError as exc:
