@@ -21,19 +21,21 @@ class PollFailure(enum.Enum):
     OTHER = "other"
 
 
-def _os_error_names() -> frozenset[str]:
+def _network_error_names() -> frozenset[str]:
+    """The network's and TLS's errors by name (a file error such as PermissionError is not among them)."""
+    network = (ConnectionError, TimeoutError, socket.gaierror, socket.herror, ssl.SSLError)
     found = {
         obj.__name__
         for module in (builtins, socket, ssl)
         for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, OSError)
+        if isinstance(obj, type) and issubclass(obj, network)
     }
-    return frozenset(found)
+    return frozenset(found | {"OSError"})  # a bare OSError from a socket (no route, host down)
 
 
-# the exceptions a failed connection raises: the OS's and TLS's, imaplib's and imapclient's abort,
-# and the poller's own LinkBroken (a cut it gave up retrying)
-_CONNECT = _os_error_names() | {"abort", "IMAPClientAbortError", "LinkBroken"}
+# the exceptions a failed connection raises: the network's and TLS's, imaplib's and imapclient's
+# abort, and the poller's own LinkBroken (a cut it gave up retrying)
+_CONNECT = _network_error_names() | {"abort", "IMAPClientAbortError", "LinkBroken"}
 _LOGIN = frozenset({"LoginError"})  # imapclient.exceptions.LoginError: the server refused the credentials
 _SECRET = frozenset({MissingSecret.__name__})
 
