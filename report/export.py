@@ -66,7 +66,7 @@ def _clean(value: str) -> str:
     return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - 1] + "…"
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Value, *, fmt: str | None = None) -> None:
+def put(ws: Worksheet, row: int, col: int, value: Value, *, fmt: str | None = None) -> None:
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         cell.value = _clean(value)
@@ -82,7 +82,7 @@ def _put(ws: Worksheet, row: int, col: int, value: Value, *, fmt: str | None = N
         cell.number_format = fmt
 
 
-def _sheet(
+def sheet(
     wb: Workbook, title: str, heading: str, columns: Sequence[tuple[str, int]], *, first: bool = False
 ) -> Worksheet:
     ws = wb.active if first and wb.active is not None else wb.create_sheet()
@@ -106,7 +106,7 @@ def _when(ts: dt.datetime | None) -> dt.datetime | None:
 
 def _units(wb: Workbook, campaign: Campaign, heading: str) -> int:
     kinds = [c.kind for c in campaign.collections]
-    ws = _sheet(
+    ws = sheet(
         wb,
         "单位汇总",
         heading,
@@ -150,7 +150,7 @@ def _units(wb: Workbook, campaign: Campaign, heading: str) -> int:
             (sum(works), None),
         ]
         for col, (value, fmt) in enumerate(values, start=1):
-            _put(ws, row, col, value, fmt=fmt)
+            put(ws, row, col, value, fmt=fmt)
         row += 1
 
     quota_units = campaign.quota_units
@@ -194,7 +194,7 @@ def _units(wb: Workbook, campaign: Campaign, heading: str) -> int:
 
 
 def _collections(wb: Workbook, campaign: Campaign, heading: str) -> int:
-    ws = _sheet(
+    ws = sheet(
         wb,
         "征集汇总",
         heading,
@@ -234,7 +234,7 @@ def _collections(wb: Workbook, campaign: Campaign, heading: str) -> int:
             (by_unit, None),
         ]
         for col, (value, fmt) in enumerate(values, start=1):
-            _put(ws, row, col, value, fmt=fmt)
+            put(ws, row, col, value, fmt=fmt)
     return len(campaign.collections)
 
 
@@ -254,7 +254,7 @@ def _ordered(campaign: Campaign) -> list[Item]:
 
 
 def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
-    ws = _sheet(
+    ws = sheet(
         wb,
         "报送明细",
         heading,
@@ -304,7 +304,7 @@ def _submissions(wb: Workbook, items: list[Item], heading: str) -> int:
             (_reply_text(i.reply), None),
         ]
         for col, (value, fmt) in enumerate(values, start=1):
-            _put(ws, row, col, value, fmt=fmt)
+            put(ws, row, col, value, fmt=fmt)
     if items:
         ws.auto_filter.ref = f"A2:{get_column_letter(16)}{len(items) + 2}"
     return len(items)
@@ -318,7 +318,7 @@ def _reply_text(reply: str | None) -> str:
 
 
 def _files(wb: Workbook, items: list[Item], heading: str) -> int:
-    ws = _sheet(
+    ws = sheet(
         wb,
         "文件明细",
         heading,
@@ -351,7 +351,7 @@ def _files(wb: Workbook, items: list[Item], heading: str) -> int:
                 "\n".join(f.problems),
             ]
             for col, value in enumerate(values, start=1):
-                _put(ws, row, col, value)
+                put(ws, row, col, value)
             row += 1
     if row > 3:
         ws.auto_filter.ref = f"A2:J{row - 1}"
@@ -372,7 +372,7 @@ def _notes(wb: Workbook, campaign: Campaign, heading: str, campaign_name: str) -
         *(f"  {line}" for line in counting.RULE_TEXT),
     ]
     for row, line in enumerate(lines, start=3):
-        _put(ws, row, 1, line)
+        put(ws, row, 1, line)
         ws.cell(row=row, column=1).border = Border()
 
 

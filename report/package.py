@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 
 from campaign.notice import KIND_NAMES, KIND_SHORT, MailboxKind, date_text, local
 from notify.safe import clean_text
-from report.export import _put as put_cell  # text never taken for a formula, as in the export
+from report.export import put, sheet  # text never taken for a formula, as in the export
 from report.sources import Sources
 from report.workbench import measure
 from store.blobs import BlobStore
@@ -34,6 +33,7 @@ from store.models import Attachment, Message, Selection
 from store.private import write_private
 
 HEADINGS = ("序号", "单位", "作品名称", "类别", "时长或尺寸", "收到日期", "初评意见")
+WIDTHS = (6, 24, 30, 10, 18, 16, 40)
 LIST_NAME = "附件2_报送作品表.xlsx"
 _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
@@ -156,14 +156,7 @@ def entries(sources: Sources, *, kinds: Sequence[MailboxKind], stage: SelectionS
 def annex2(items: Sequence[Entry], *, heading: str) -> bytes:
     """The list in Annex 2's terms, one row per work."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "报送作品"
-    ws.append([heading])
-    ws["A1"].font = Font(bold=True, size=13)
-    for col, title in enumerate(HEADINGS, start=1):
-        put_cell(ws, 2, col, title)
-        ws.cell(row=2, column=col).font = Font(bold=True)
+    ws = sheet(wb, "报送作品", heading, list(zip(HEADINGS, WIDTHS, strict=True)), first=True)
     for row, e in enumerate(items, start=3):
         values: tuple[str | int, ...] = (
             e.number,
@@ -175,19 +168,22 @@ def annex2(items: Sequence[Entry], *, heading: str) -> bytes:
             e.opinion,
         )
         for col, value in enumerate(values, start=1):
-            put_cell(ws, row, col, value)
-    for column, width in zip("ABCDEFG", (6, 24, 30, 10, 18, 16, 40), strict=True):
-        ws.column_dimensions[column].width = width
+            put(ws, row, col, value)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
 def write(
-    sources: Sources, blobs: BlobStore, out: Path, *, kinds: Sequence[MailboxKind], stage: SelectionStage, by_kind: bool
+    items: Sequence[Entry],
+    blobs: BlobStore,
+    out: Path,
+    *,
+    kinds: Sequence[MailboxKind],
+    stage: SelectionStage,
+    by_kind: bool,
 ) -> PackageSummary:
-    """Write the package for kinds at stage to out (a folder per category too when by_kind)."""
-    items = entries(sources, kinds=kinds, stage=stage)
+    """Write the package of items (entries for kinds at stage) to out (a folder per category too when by_kind)."""
     what = "省总工会推荐作品" if stage is SelectionStage.RECOMMENDED else "推荐作品"
     scope = "、".join(KIND_NAMES[k] for k in kinds) if len(kinds) == 1 else "各征集项目"
     stamp = dt.datetime(2020, 1, 1).timetuple()[:6]

@@ -96,11 +96,12 @@ def package(ctx: Context, kind: str, out: Path, stage: str | None) -> None:
     if not province and MailboxKind(kind) not in kinds:
         fail(f"no mailbox of kind {kind} in the configuration")
     level = SelectionStage(stage) if stage else SelectionStage.RECOMMENDED if province else SelectionStage.SELECTED
-    if not entries(app, kinds=chosen, stage=level):
+    items = entries(app, kinds=chosen, stage=level)
+    if not items:
         fail(_nothing_at(kind, level))
     partial = out.with_name(f".{out.name}.partial")
     try:
-        summary = write(app, app.blobs, partial, kinds=chosen, stage=level, by_kind=province)
+        summary = write(items, app.blobs, partial, kinds=chosen, stage=level, by_kind=province)
         partial.replace(out)
     except OSError as exc:
         partial.unlink(missing_ok=True)

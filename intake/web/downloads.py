@@ -30,7 +30,8 @@ from store.enums import SelectionStage
 async def _send(
     site: Site, *, kinds: Sequence[MailboxKind], stage: SelectionStage, by_kind: bool, name: str, page: str
 ) -> Response:
-    if not await run_in_threadpool(entries, site.app, kinds=kinds, stage=stage):  # no empty zip: say why
+    items = await run_in_threadpool(entries, site.app, kinds=kinds, stage=stage)
+    if not items:  # no empty zip: say why
         words = STAGE_NAMES[stage]
         notice = f"还没有标为“{words}”的作品，暂无可下载的作品包：请先在作品上点“{words}”。"
         return RedirectResponse(f"{page}?notice={quote(notice)}", status_code=303)
@@ -38,7 +39,7 @@ async def _send(
     os.close(fd)
     path = Path(raw)
     try:
-        await run_in_threadpool(write, site.app, site.app.blobs, path, kinds=kinds, stage=stage, by_kind=by_kind)
+        await run_in_threadpool(write, items, site.app.blobs, path, kinds=kinds, stage=stage, by_kind=by_kind)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
