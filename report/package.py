@@ -91,8 +91,7 @@ class PackageSummary:
 def entries(sources: Sources, *, kinds: Sequence[MailboxKind], stage: SelectionStage) -> list[Entry]:
     """The accepted works of kinds that reached stage (a later stage counts), in Annex 1 order of
     units, then by arrival; the files of their supplements and versions come with them."""
-    order = list(SelectionStage)
-    stages = order[order.index(stage) :]
+    stages = stage.and_later()
     boxes = {b.name: b.kind for b in sources.settings.mailboxes if b.kind in kinds}
     annex = {u.name: i for i, u in enumerate(sources.settings.units)}
     with sources.sessions() as session:

@@ -206,16 +206,15 @@ def works(sources: Sources, kind: MailboxKind, filters: Filters = Filters()) -> 
         query = query.where(Message.arrived_at >= _day_start(filters.since))
     if filters.until:
         query = query.where(Message.arrived_at < _day_start(filters.until + dt.timedelta(days=1)))
+    if filters.stage:
+        reached = SelectionStage(filters.stage).and_later()
+        query = query.join(Selection, Selection.message_id == Message.id).where(Selection.stage.in_(reached))
     with sources.sessions() as session:
         messages = list(session.scalars(query.order_by(Message.arrived_at.desc(), Message.id.desc())))
         ids = [m.id for m in messages]
         thumbs = _thumbs(session, ids)
         selections = {s.message_id: s for s in session.scalars(select(Selection).where(Selection.message_id.in_(ids)))}
-        rows = [_row(m, kind, thumbs.get(m.id), selections.get(m.id)) for m in messages]
-    if filters.stage:
-        order = [s.value for s in SelectionStage]
-        rows = [r for r in rows if r.stage and order.index(r.stage) >= order.index(filters.stage)]
-    return rows
+        return [_row(m, kind, thumbs.get(m.id), selections.get(m.id)) for m in messages]
 
 
 def units_of(sources: Sources, kind: MailboxKind) -> list[str]:

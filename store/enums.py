@@ -108,6 +108,11 @@ class SelectionStage(enum.StrEnum):
     SELECTED = "selected"  # 推荐: reported to the provincial office by the collection's organiser
     RECOMMENDED = "recommended"  # 省总推荐: recommended upward by the province, per category
 
+    def and_later(self) -> tuple[SelectionStage, ...]:
+        """This stage and those after it: a work that reached any of them has passed this one."""
+        order = list(SelectionStage)
+        return tuple(order[order.index(self) :])
+
 
 class AuditAction(enum.StrEnum):
     """What a person changed; every change is one audit event."""
